@@ -1,0 +1,7 @@
+/** Thrown for any malformed, truncated or unsupported ELF/BTF input. Never a RangeError from a raw read. */
+export class BtfError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BtfError';
+  }
+}

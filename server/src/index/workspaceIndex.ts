@@ -1,0 +1,162 @@
+/**
+ * The workspace index: facts per file, kept up to date one file at a time, and the joined kfunc model, rebuilt
+ * from the facts (no reparsing) the first time it is asked for after a change.
+ */
+import path from 'node:path';
+import type { Settings } from '../config';
+import type { FileFacts, PendingMacro, SetEntry } from '../facts/types';
+import { makeEntry, expandInvocation } from '../parse/btfSets';
+import { buildMacroTable, type MacroDef, type MacroTable } from '../parse/macros';
+import { scanSource } from '../parse/scanner';
+import { type FlagTable, flagsForVersion, flagsFromBtfHeader } from '../kernel/flags';
+import { findKernelTree, type KernelVersion, NEWEST_KNOWN, parseVersion } from '../kernel/version';
+import { buildModel } from '../model/join';
+import type { KfuncModel, ModelContext } from '../model/types';
+
+export type ReadText = (file: string) => string | undefined;
+
+export interface KernelInfo {
+  /** Top-level directory of the kernel tree, when one was found. */
+  root: string | null;
+  version: KernelVersion;
+  /** Where the version came from. */
+  versionSource: 'setting' | 'Makefile' | 'default';
+  flags: FlagTable;
+}
+
+/** The kernel a set of paths belongs to: version from the setting, the tree's Makefile or the newest known. */
+export function resolveKernel(start: string, settings: Settings, readText: ReadText): KernelInfo {
+  const tree = findKernelTree(start);
+  const configured = settings.kernelVersion !== 'auto' ? parseVersion(settings.kernelVersion) : undefined;
+  const version = configured ?? tree.version ?? NEWEST_KNOWN;
+  const versionSource = configured ? 'setting' : tree.version ? 'Makefile' : 'default';
+  const root = tree.root ?? (start ? path.resolve(start) : null);
+  const btfH = root ? readText(path.join(root, 'include/linux/btf.h')) : undefined;
+  const fromHeader = btfH ? flagsFromBtfHeader(btfH) : undefined;
+  // A tree's own btf.h is authoritative unless the user asked for another version.
+  const flags: FlagTable =
+    fromHeader && fromHeader.size > 0 && !configured
+      ? { flags: fromHeader, source: 'btf.h' }
+      : { flags: flagsForVersion(version), source: 'built-in' };
+  return { root, version, versionSource, flags };
+}
+
+export class WorkspaceIndex {
+  private readonly files = new Map<string, FileFacts>();
+  private cached: KfuncModel | undefined;
+  private readonly headerMacros = new Map<string, { table: MacroTable; includes: string[] } | null>();
+
+  constructor(
+    public kernel: KernelInfo,
+    public settings: Settings,
+    private readonly readText: ReadText,
+  ) {}
+
+  get size(): number {
+    return this.files.size;
+  }
+
+  facts(file: string): FileFacts | undefined {
+    return this.files.get(file);
+  }
+
+  allFacts(): IterableIterator<FileFacts> {
+    return this.files.values();
+  }
+
+  /** Replaces one file's facts; only the join is redone, lazily. */
+  update(facts: FileFacts): void {
+    this.files.set(facts.path, facts);
+    this.headerMacros.delete(facts.path);
+    this.cached = undefined;
+  }
+
+  remove(file: string): void {
+    if (this.files.delete(file)) this.cached = undefined;
+    this.headerMacros.delete(file);
+  }
+
+  /** New settings or kernel: the facts stay, the model is rebuilt. */
+  reconfigure(kernel: KernelInfo, settings: Settings): void {
+    this.kernel = kernel;
+    this.settings = settings;
+    this.cached = undefined;
+  }
+
+  get model(): KfuncModel {
+    if (!this.cached) {
+      const ctx: ModelContext = { version: this.kernel.version, flags: this.kernel.flags, settings: this.settings };
+      this.cached = buildModel(this.files.values(), ctx, (file, pending) => this.resolvePending(file, pending));
+    }
+    return this.cached;
+  }
+
+  /** Candidate files for an `#include` written in `from`. */
+  private includeCandidates(from: string, inc: { path: string; system: boolean }): string[] {
+    const root = this.kernel.root;
+    const out: string[] = [];
+    if (!inc.system) out.push(path.resolve(path.dirname(from), inc.path));
+    if (root) {
+      out.push(path.join(root, 'include', inc.path), path.join(root, 'include/uapi', inc.path));
+    }
+    return out;
+  }
+
+  private headerTable(file: string): { table: MacroTable; includes: string[] } | null {
+    if (this.headerMacros.has(file)) return this.headerMacros.get(file)!;
+    const text = this.readText(file);
+    let value: { table: MacroTable; includes: string[] } | null = null;
+    if (text !== undefined) {
+      const scan = scanSource(text);
+      const includes = scan.directives
+        .filter((d) => d.keyword === 'include')
+        .map((d) => /^([<"])([^>"]+)[>"]/.exec(d.body))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .flatMap((m) => this.includeCandidates(file, { path: m[2], system: m[1] === '<' }));
+      value = { table: buildMacroTable(scan.directives, text), includes };
+    }
+    this.headerMacros.set(file, value);
+    return value;
+  }
+
+  /**
+   * Expands an X-macro invocation found in a set (`XDP_METADATA_KFUNC_xxx`) with the file's definitions in effect
+   * there, then the definitions of the headers it includes (two levels deep, as far as the tree has them).
+   */
+  private resolvePending(file: FileFacts, pending: PendingMacro): SetEntry[] {
+    const local = new Map<string, MacroDef>(pending.localDefs.map((d) => [d.name, { ...d, offset: 0 }]));
+    const headers: MacroTable[] = [];
+    const seen = new Set<string>();
+    let frontier = file.includes.flatMap((inc) => this.includeCandidates(file.path, inc));
+    for (let depth = 0; depth < 2 && frontier.length; depth++) {
+      const next: string[] = [];
+      for (const candidate of frontier) {
+        if (seen.has(candidate)) continue;
+        seen.add(candidate);
+        const h = this.headerTable(candidate);
+        if (!h) continue;
+        headers.push(h.table);
+        next.push(...h.includes);
+      }
+      frontier = next;
+    }
+    const lookup = (name: string): MacroDef | undefined => {
+      const l = local.get(name);
+      if (l) return l;
+      for (const t of headers) {
+        const d = t.at(name, Number.MAX_SAFE_INTEGER);
+        if (d) return d;
+      }
+      return undefined;
+    };
+    const out: SetEntry[] = [];
+    for (const e of expandInvocation(pending.text, lookup)) {
+      const entry =
+        e.macro === 'BTF_ID_UNUSED'
+          ? undefined
+          : makeEntry(e.args, pending.span, pending.span, pending.guard, pending.name);
+      if (entry) out.push(entry);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Finding and reading source files: directory walks (skipping .git, node_modules, BPF-program `progs/` folders and
+ * the user's exclude globs, never following symlinked directories), the cheap literal prefilter, and decoding with
+ * the checks that keep binary, non-UTF-8 and oversized files out of the parser.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+export interface WalkOptions {
+  /** Glob patterns (`**` any path, `*` within a segment, `?`) matched against absolute and root-relative paths. */
+  exclude: string[];
+}
+
+/** A small glob → RegExp conversion, enough for exclude patterns like `**\/progs/**`. */
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === '*') {
+      if (glob[i + 1] === '*') {
+        const slash = glob[i + 2] === '/';
+        re += slash ? '(?:.*/)?' : '.*';
+        i += slash ? 2 : 1;
+      } else re += '[^/]*';
+    } else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+export class PathFilter {
+  private readonly patterns: RegExp[];
+  constructor(exclude: string[]) {
+    this.patterns = exclude.map(globToRegExp);
+  }
+  /** True when `abs` (or its path relative to `root`) matches an exclude pattern. Directories get a trailing '/'. */
+  excluded(abs: string, root: string, isDir: boolean): boolean {
+    const rel = path.relative(root, abs).split(path.sep).join('/');
+    const absPosix = abs.split(path.sep).join('/');
+    const candidates = isDir ? [`${rel}/`, `${absPosix}/`, `${rel}/x`, `${absPosix}/x`] : [rel, absPosix];
+    return this.patterns.some((p) => candidates.some((c) => p.test(c)));
+  }
+}
+
+const ALWAYS_SKIPPED_DIRS = new Set(['.git', 'node_modules']);
+
+function isSourceName(name: string): boolean {
+  return name.endsWith('.c') || name.endsWith('.h');
+}
+
+/**
+ * Every .c/.h file under `root` (or `root` itself when it is a file), in a stable order. Unreadable directories are
+ * skipped and reported through `onSkip`.
+ */
+export function walkSourceFiles(root: string, options: WalkOptions, onSkip: (file: string, reason: string) => void = () => {}): string[] {
+  const filter = new PathFilter(options.exclude);
+  const out: string[] = [];
+  let rootStat;
+  try {
+    rootStat = statSync(root);
+  } catch (e) {
+    onSkip(root, `cannot read: ${(e as Error).message}`);
+    return out;
+  }
+  if (!rootStat.isDirectory()) {
+    out.push(root);
+    return out;
+  }
+  const stack = [root];
+  while (stack.length) {
+    const dir = stack.pop()!;
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      onSkip(dir, `cannot read directory: ${(e as Error).message}`);
+      continue;
+    }
+    entries.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
+    for (const entry of entries) {
+      const abs = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (ALWAYS_SKIPPED_DIRS.has(entry.name) || entry.name === 'progs') continue;
+        if (filter.excluded(abs, root, true)) continue;
+        stack.push(abs);
+      } else if (entry.isFile() && isSourceName(entry.name)) {
+        if (!filter.excluded(abs, root, false)) out.push(abs);
+      }
+      // Symlinks are not followed: kernel trees link directories in ways that would loop or double-count.
+    }
+  }
+  return out;
+}
+
+export type ReadResult = { text: string; size: number } | { skipped: string; size: number };
+
+const BTF_MARKERS = ['BTF_ID_FLAGS', 'BTF_KFUNCS_START', 'BTF_SET8_START'].map((m) => Buffer.from(m, 'latin1'));
+
+/**
+ * The cheap test run before any parse: does the file mention `__bpf_kfunc`, `register_btf_`, `BTF_ID_FLAGS`,
+ * `BTF_KFUNCS_START` or `BTF_SET8_START`? The three BTF_ markers share a prefix, so one search finds them.
+ */
+export function hasKfuncMarker(buf: Buffer): boolean {
+  if (buf.indexOf('__bpf_kfunc') !== -1 || buf.indexOf('register_btf_') !== -1) return true;
+  for (let i = buf.indexOf('BTF_'); i !== -1; i = buf.indexOf('BTF_', i + 4)) {
+    for (const m of BTF_MARKERS) {
+      if (i + m.length <= buf.length && buf.compare(m, 0, m.length, i, i + m.length) === 0) return true;
+    }
+  }
+  return false;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes a source buffer, or says why it is skipped. */
+export function decodeSource(buf: Buffer, maxBytes: number): ReadResult {
+  if (buf.length > maxBytes) return { skipped: `larger than ${Math.round(maxBytes / 1024)} KB`, size: buf.length };
+  if (buf.indexOf(0) !== -1) return { skipped: 'binary file (contains NUL bytes)', size: buf.length };
+  try {
+    let text = utf8.decode(buf);
+    if (text.charCodeAt(0) === 0xfeff) text = ' ' + text.slice(1); // keep offsets: the BOM becomes a space
+    return { text, size: buf.length };
+  } catch {
+    return { skipped: 'not valid UTF-8', size: buf.length };
+  }
+}
+
+export function readSource(file: string, maxBytes: number): ReadResult {
+  let size = 0;
+  try {
+    const st = statSync(file);
+    size = st.size;
+    if (size > maxBytes) return { skipped: `larger than ${Math.round(maxBytes / 1024)} KB`, size };
+    return decodeSource(readFileSync(file), maxBytes);
+  } catch (e) {
+    return { skipped: `cannot read: ${(e as Error).message}`, size };
+  }
+}
