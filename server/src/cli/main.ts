@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs, type ParsedArgs, UsageError } from './args';
 import { type CliIo, processIo } from './io';
+import { checkCommand } from './checkCommand';
 import { protosCommand } from './protosCommand';
 
 const USAGE = `usage:
@@ -15,6 +16,7 @@ options: --format text|json|sarif, --json, --kernel-version X.Y, --severity CODE
 type Command = (args: ParsedArgs, io: CliIo) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
+  check: checkCommand,
   protos: protosCommand,
 };
 

@@ -92,8 +92,13 @@ export function extractFacts(path: string, text: string, options: ExtractOptions
 
   const listed = new Set<string>();
   for (const set of facts.sets) for (const e of set.entries) listed.add(e.name);
+  // `foo_impl` matters when `foo` is listed: a real one replaces the _impl the build would generate.
   const wanted = (name: string, tagged: boolean) =>
-    options.allFunctions || tagged || listed.has(name) || (options.wantNames?.has(name) ?? false);
+    options.allFunctions ||
+    tagged ||
+    listed.has(name) ||
+    (name.endsWith('_impl') && listed.has(name.slice(0, -5))) ||
+    (options.wantNames?.has(name) ?? false);
 
   const tree = parseC(masked.text, { timeoutMs: options.parseTimeoutMs });
   if (!tree) {
@@ -286,7 +291,25 @@ function readFunction(
     guard: ctx.guards.at(nameStart),
     inDefsRegion: inRegion(ctx.regions, nameStart),
     doc: docBefore(ctx, firstAttr, previousEnd),
+    addressTaken: isAddressTaken(ctx, declared.name, node),
   };
+}
+
+/** Is `name` used in this file's code other than in its own head, a direct call, or a (blanked) BTF macro? */
+function isAddressTaken(ctx: Ctx, name: string, own: Node): boolean {
+  const re = new RegExp(`\\b${name}\\b`, 'g');
+  const masked = ctx.masked.text;
+  for (let m = re.exec(masked); m; m = re.exec(masked)) {
+    const at = m.index;
+    if (at >= own.startIndex && at < own.endIndex) continue;
+    if (!isCode(ctx.scan, at)) continue;
+    const next = nextCodeChar(ctx.scan, at + name.length);
+    const c = ctx.text[next];
+    // A call `name(`, a prototype `name(`, or the end of a declaration list are not uses as a value.
+    if (c === '(') continue;
+    return true;
+  }
+  return false;
 }
 
 function trimEnd(text: string, from: number, to: number): number {

@@ -60,6 +60,11 @@ export interface FunctionFact {
   inDefsRegion: boolean;
   /** The kernel-doc comment right before the function, cleaned of comment markers. */
   doc: string | null;
+  /**
+   * The name is used as a value elsewhere in the file's code (a struct_ops table, a function pointer), so the
+   * compiler must keep an out-of-line copy with its signature even when the function is static.
+   */
+  addressTaken: boolean;
 }
 
 export interface SetEntry {
@@ -71,6 +76,10 @@ export interface SetEntry {
   span: Span;
   /** Every argument after the name, as written (comments removed); only the first is the flag word. */
   flagArgs: string[];
+  /** Where each flag argument is written (empty for an entry produced by a macro). */
+  flagArgSpans: Span[];
+  /** The invocation's closing ')' (null for an entry produced by a macro). */
+  closeParen: Span | null;
   /** The flag names of the first flag argument (`KF_A | KF_B` → ['KF_A', 'KF_B']); numbers kept as text. */
   flags: string[];
   guard: string | null;

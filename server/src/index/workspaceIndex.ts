@@ -7,7 +7,7 @@ import type { Settings } from '../config';
 import type { FileFacts, PendingMacro, SetEntry } from '../facts/types';
 import { makeEntry, expandInvocation } from '../parse/btfSets';
 import { buildMacroTable, type MacroDef, type MacroTable } from '../parse/macros';
-import { scanSource } from '../parse/scanner';
+import { depthAt, isCode, scanSource } from '../parse/scanner';
 import { type FlagTable, flagsForVersion, flagsFromBtfHeader } from '../kernel/flags';
 import { findKernelTree, type KernelVersion, NEWEST_KNOWN, parseVersion } from '../kernel/version';
 import { buildModel } from '../model/join';
@@ -41,10 +41,29 @@ export function resolveKernel(start: string, settings: Settings, readText: ReadT
   return { root, version, versionSource, flags };
 }
 
+/** What the index keeps of a header read for macro expansion or prototype lookups. */
+interface HeaderInfo {
+  table: MacroTable;
+  /** Candidate paths of the headers it includes. */
+  includes: string[];
+  /** Names written as `name(` at file scope: prototypes (and function-like macros' uses, harmlessly). */
+  functionNames: Set<string>;
+}
+
+/** Names followed by '(' in code at brace depth 0. */
+function fileScopeCallNames(scan: ReturnType<typeof scanSource>): Set<string> {
+  const out = new Set<string>();
+  const re = /\b([A-Za-z_]\w*)\s*\(/g;
+  for (let m = re.exec(scan.text); m; m = re.exec(scan.text)) {
+    if (isCode(scan, m.index) && depthAt(scan, m.index) === 0) out.add(m[1]);
+  }
+  return out;
+}
+
 export class WorkspaceIndex {
   private readonly files = new Map<string, FileFacts>();
   private cached: KfuncModel | undefined;
-  private readonly headerMacros = new Map<string, { table: MacroTable; includes: string[] } | null>();
+  private readonly headerMacros = new Map<string, HeaderInfo | null>();
 
   constructor(
     public kernel: KernelInfo,
@@ -102,10 +121,10 @@ export class WorkspaceIndex {
     return out;
   }
 
-  private headerTable(file: string): { table: MacroTable; includes: string[] } | null {
+  private headerTable(file: string): HeaderInfo | null {
     if (this.headerMacros.has(file)) return this.headerMacros.get(file)!;
     const text = this.readText(file);
-    let value: { table: MacroTable; includes: string[] } | null = null;
+    let value: HeaderInfo | null = null;
     if (text !== undefined) {
       const scan = scanSource(text);
       const includes = scan.directives
@@ -113,10 +132,37 @@ export class WorkspaceIndex {
         .map((d) => /^([<"])([^>"]+)[>"]/.exec(d.body))
         .filter((m): m is RegExpExecArray => m !== null)
         .flatMap((m) => this.includeCandidates(file, { path: m[2], system: m[1] === '<' }));
-      value = { table: buildMacroTable(scan.directives, text), includes };
+      value = { table: buildMacroTable(scan.directives, text), includes, functionNames: fileScopeCallNames(scan) };
     }
     this.headerMacros.set(file, value);
     return value;
+  }
+
+  /** Headers reachable from `file`'s includes, breadth first, `depth` levels deep. */
+  private includedHeaders(file: FileFacts, depth: number): HeaderInfo[] {
+    const out: HeaderInfo[] = [];
+    const seen = new Set<string>();
+    let frontier = file.includes.flatMap((inc) => this.includeCandidates(file.path, inc));
+    for (let level = 0; level < depth && frontier.length; level++) {
+      const next: string[] = [];
+      for (const candidate of frontier) {
+        if (seen.has(candidate)) continue;
+        seen.add(candidate);
+        const h = this.headerTable(candidate);
+        if (!h) continue;
+        out.push(h);
+        next.push(...h.includes);
+      }
+      frontier = next;
+    }
+    return out;
+  }
+
+  /** Does a header that `file` includes (three levels deep) declare `name`? */
+  declaredInIncludes(file: string, name: string): boolean {
+    const facts = this.files.get(file);
+    if (!facts) return false;
+    return this.includedHeaders(facts, 3).some((h) => h.functionNames.has(name));
   }
 
   /**
@@ -125,21 +171,7 @@ export class WorkspaceIndex {
    */
   private resolvePending(file: FileFacts, pending: PendingMacro): SetEntry[] {
     const local = new Map<string, MacroDef>(pending.localDefs.map((d) => [d.name, { ...d, offset: 0 }]));
-    const headers: MacroTable[] = [];
-    const seen = new Set<string>();
-    let frontier = file.includes.flatMap((inc) => this.includeCandidates(file.path, inc));
-    for (let depth = 0; depth < 2 && frontier.length; depth++) {
-      const next: string[] = [];
-      for (const candidate of frontier) {
-        if (seen.has(candidate)) continue;
-        seen.add(candidate);
-        const h = this.headerTable(candidate);
-        if (!h) continue;
-        headers.push(h.table);
-        next.push(...h.includes);
-      }
-      frontier = next;
-    }
+    const headers = this.includedHeaders(file, 2).map((h) => h.table);
     const lookup = (name: string): MacroDef | undefined => {
       const l = local.get(name);
       if (l) return l;

@@ -114,7 +114,7 @@ export function buildModel(facts: Iterable<FileFacts>, ctx: ModelContext, resolv
   const dtors = readDtors(files, sets);
 
   const names = new Set<string>();
-  for (const [name, defs] of functions) if (defs.some((d) => d.fact.bpfKfuncSpan)) names.add(name);
+  for (const [name, defs] of functions) if (defs.some((d) => d.fact.bpfKfuncSpan && d.file.endsWith('.c'))) names.add(name);
   for (const [name, entries] of entriesByName) if (entries.some((e) => e.set.isKfuncSet)) names.add(name);
 
   const kfuncs = new Map<string, Kfunc>();
@@ -131,8 +131,12 @@ export function buildModel(facts: Iterable<FileFacts>, ctx: ModelContext, resolv
       : [];
     const implDefs = (functions.get(`${name}_impl`) ?? []).filter((d) => d.fact.kind === 'definition');
     const realImpl = primaryDefinition(implDefs);
+    // Attributes and `static` on a prototype earlier in the same file apply to the definition too.
+    const sameFile = definition ? all.filter((d) => d.file === definition.file && d.fact.span.start <= definition.fact.span.start) : [];
     const kfunc: Kfunc = {
       name,
+      bpfKfuncTag: sameFile.some((d) => d.fact.bpfKfuncSpan !== null),
+      storage: definition ? (sameFile.some((d) => d.fact.storage === 'static') ? 'static' : 'extern') : null,
       definition,
       definitions,
       declarations: all.filter((d) => d.fact.kind === 'declaration'),

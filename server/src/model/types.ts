@@ -73,6 +73,10 @@ export interface Kfunc {
   name: string;
   /** The definition the build uses (a real one in a .c file over a header stub), or null. */
   definition: Located<FunctionFact> | null;
+  /** `__bpf_kfunc` on the definition or on an earlier prototype in the same file (attributes merge). */
+  bpfKfuncTag: boolean;
+  /** Linkage of the definition: `static` on it or on an earlier prototype in the same file makes it internal. */
+  storage: 'extern' | 'static' | null;
   /** Every definition found (`#ifdef` alternatives, `static inline` stubs in headers). */
   definitions: Array<Located<FunctionFact>>;
   declarations: Array<Located<FunctionFact>>;

@@ -18,8 +18,8 @@ function kfuncJson(k: Kfunc, rel: (f: string) => string) {
     name: k.name,
     file: def ? rel(def.file) : null,
     line: def ? def.fact.nameSpan.line + 1 : null,
-    storage: def ? def.fact.storage : null,
-    bpfKfuncTag: def ? def.fact.bpfKfuncSpan !== null : false,
+    storage: k.storage,
+    bpfKfuncTag: k.bpfKfuncTag,
     guard: def ? def.fact.guard : (k.registrations[0]?.entry.guard ?? null),
     ret: def ? def.fact.ret.text : null,
     params: def

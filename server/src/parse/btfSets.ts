@@ -85,10 +85,27 @@ export function makeEntry(
   span: Span,
   guard: string | null,
   viaMacro: string | null,
+  where: { flagArgSpans: Span[]; closeParen: Span | null } = { flagArgSpans: [], closeParen: null },
 ): SetEntry | undefined {
   if (args.length < 2 || !/^[A-Za-z_]\w*$/.test(args[1])) return undefined;
   const flagArgs = args.slice(2);
-  return { prefix: args[0], name: args[1], nameSpan, span, flagArgs, flags: parseFlagWord(flagArgs[0]), guard, viaMacro };
+  return {
+    prefix: args[0],
+    name: args[1],
+    nameSpan,
+    span,
+    flagArgs,
+    flagArgSpans: where.flagArgSpans,
+    closeParen: where.closeParen,
+    flags: parseFlagWord(flagArgs[0]),
+    guard,
+    viaMacro,
+  };
+}
+
+/** A BTF_ID_UNUSED placeholder (it keeps the indices of an ID list). */
+function unusedEntry(span: Span, guard: string | null, viaMacro: string | null): SetEntry {
+  return { prefix: 'unused', name: '', nameSpan: span, span, flagArgs: [], flagArgSpans: [], closeParen: null, flags: [], guard, viaMacro };
 }
 
 export function readBtfSets(
@@ -153,12 +170,15 @@ export function readBtfSets(
     if (call.kind === 'btf' && (call.name === 'BTF_ID_FLAGS' || call.name === 'BTF_ID')) {
       const nameArg = call.args?.[1];
       const nameSpan = nameArg ? spanOf(nameArg.start, nameArg.end) : spanOf(call.start, call.nameEnd);
-      const entry = makeEntry(argTexts, nameSpan, callSpan, guard, null);
+      const entry = makeEntry(argTexts, nameSpan, callSpan, guard, null, {
+        flagArgSpans: (call.args ?? []).slice(2).map((a) => spanOf(a.start, a.end)),
+        closeParen: call.close === -1 ? null : spanOf(call.close, call.close + 1),
+      });
       if (entry) current.entries.push(entry);
       continue;
     }
     if (call.kind === 'btf' && call.name === 'BTF_ID_UNUSED') {
-      current.entries.push({ prefix: 'unused', name: '', nameSpan: callSpan, span: callSpan, flagArgs: [], flags: [], guard, viaMacro: null });
+      current.entries.push(unusedEntry(callSpan, guard, null));
       continue;
     }
     if (call.kind === 'invocation') {
@@ -168,7 +188,7 @@ export function readBtfSets(
       if (expanded.length) {
         for (const e of expanded) {
           if (e.macro === 'BTF_ID_UNUSED') {
-            current.entries.push({ prefix: 'unused', name: '', nameSpan: callSpan, span: callSpan, flagArgs: [], flags: [], guard, viaMacro: call.name });
+            current.entries.push(unusedEntry(callSpan, guard, call.name));
             continue;
           }
           const entry = makeEntry(e.args, spanOf(call.start, call.nameEnd), callSpan, guard, call.name);

@@ -31,6 +31,8 @@ export interface MacroCall {
   end: number;
   /** Arguments, or null when the macro was written without parentheses or they never close. */
   args: Arg[] | null;
+  /** Offset of the closing ')', or -1. */
+  close: number;
   /** `btf`: a BTF_* macro; `invocation`: another macro inside a set or after BTF_ID_LIST (an X-macro). */
   kind: 'btf' | 'invocation';
 }
@@ -87,9 +89,10 @@ class Mask {
 function readCall(scan: SourceScan, name: string, start: number, nameEnd: number, kind: MacroCall['kind'], eatSemicolon: boolean): MacroCall {
   let end = nameEnd;
   let args: Arg[] | null = null;
+  let close = -1;
   const next = nextCodeChar(scan, nameEnd);
   if (scan.text.charCodeAt(next) === 40) {
-    const close = matchParen(scan, next);
+    close = matchParen(scan, next);
     if (close !== -1) {
       args = splitArgs(scan, next, close);
       end = close + 1;
@@ -99,7 +102,7 @@ function readCall(scan: SourceScan, name: string, start: number, nameEnd: number
     const semi = nextCodeChar(scan, end);
     if (scan.text.charCodeAt(semi) === 59) end = semi + 1;
   }
-  return { name, start, nameEnd, end, args, kind };
+  return { name, start, nameEnd, end, args, close, kind };
 }
 
 const IDENT_AT = /[A-Za-z_]\w*/y;
