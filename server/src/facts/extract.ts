@@ -33,6 +33,11 @@ export interface ExtractOptions {
   allFunctions?: boolean;
   /** Abandon the tree-sitter parse after this long (the rest of the facts are still returned). */
   parseTimeoutMs?: number;
+  /**
+   * Parses the neutralised text instead of a fresh full parse, and owns the tree it returns (the language server
+   * reparses incrementally and keeps trees of open documents). Without it the tree is freed here.
+   */
+  parse?: (neutralizedText: string) => Tree | null;
 }
 
 export function emptyFacts(path: string, skipped: string | null): FileFacts {
@@ -100,7 +105,7 @@ export function extractFacts(path: string, text: string, options: ExtractOptions
     (name.endsWith('_impl') && listed.has(name.slice(0, -5))) ||
     (options.wantNames?.has(name) ?? false);
 
-  const tree = parseC(masked.text, { timeoutMs: options.parseTimeoutMs });
+  const tree = options.parse ? options.parse(masked.text) : parseC(masked.text, { timeoutMs: options.parseTimeoutMs });
   if (!tree) {
     facts.skipped = 'parse time limit reached; BTF sets and registrations only';
     return facts;
@@ -111,7 +116,7 @@ export function extractFacts(path: string, text: string, options: ExtractOptions
     facts.dtorArrays = readDtorArrays(ctx, tree);
     facts.parseErrors = countErrors(tree.rootNode);
   } finally {
-    tree.delete();
+    if (!options.parse) tree.delete();
   }
   return facts;
 }
