@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Settings } from '../config';
 import { emptyFacts, extractFacts } from '../facts/extract';
-import { resolveKernel, WorkspaceIndex } from '../index/workspaceIndex';
+import { type KernelInfo, type ReadText, resolveKernel, WorkspaceIndex } from '../index/workspaceIndex';
 import { decodeSource, hasKfuncMarker, walkSourceFiles } from './sourceFiles';
 
 export interface IndexNote {
@@ -58,26 +58,49 @@ function mentionsCall(buf: Buffer, names: Set<string>): string[] {
   return hits;
 }
 
-export function indexPaths(paths: string[], settings: Settings): IndexResult {
+/** Where sources come from: the file system for trees on disk, git blobs for `diff --git`. */
+export interface SourceTree {
+  /** Candidate .c/.h files, already filtered by the walk's excludes. */
+  files: string[];
+  read(file: string): Buffer | undefined;
+  readText: ReadText;
+  /** Problems met while listing (unreadable directories). */
+  notes: IndexNote[];
+}
+
+/** The .c/.h files under `paths` on disk. */
+export function fileSystemTree(paths: string[], settings: Settings): SourceTree {
   const notes: IndexNote[] = [];
-  const first = paths[0] ?? '.';
-  const kernel = resolveKernel(first, settings, readTextFile);
-  const index = new WorkspaceIndex(kernel, settings, readTextFile);
-  const maxBytes = settings.index.maxFileSizeKB * 1024;
   const files: string[] = [];
   for (const p of paths) {
     files.push(...walkSourceFiles(path.resolve(p), { exclude: settings.index.exclude }, (file, message) => notes.push({ file, message })));
   }
-  const unmarked: string[] = [];
-  let parsed = 0;
-  for (const file of files) {
-    let buf: Buffer;
+  const read = (file: string) => {
     try {
-      buf = readFileSync(file);
+      return readFileSync(file);
     } catch (e) {
       notes.push({ file, message: `cannot read: ${(e as Error).message}` });
-      continue;
+      return undefined;
     }
+  };
+  return { files, read, readText: readTextFile, notes };
+}
+
+export function indexPaths(paths: string[], settings: Settings): IndexResult {
+  const kernel = resolveKernel(paths[0] ?? '.', settings, readTextFile);
+  return indexTree(fileSystemTree(paths, settings), kernel, settings);
+}
+
+/** Prefilter, extract, join: the index of one source tree. */
+export function indexTree(tree: SourceTree, kernel: KernelInfo, settings: Settings): IndexResult {
+  const notes = tree.notes;
+  const index = new WorkspaceIndex(kernel, settings, tree.readText);
+  const maxBytes = settings.index.maxFileSizeKB * 1024;
+  const unmarked: string[] = [];
+  let parsed = 0;
+  for (const file of tree.files) {
+    const buf = tree.read(file);
+    if (!buf) continue;
     if (!hasKfuncMarker(buf)) {
       if (file.endsWith('.c')) unmarked.push(file);
       continue;
@@ -96,12 +119,8 @@ export function indexPaths(paths: string[], settings: Settings): IndexResult {
   const missing = undefinedRegisteredNames(index);
   if (missing.size > 0) {
     for (const file of unmarked) {
-      let buf: Buffer;
-      try {
-        buf = readFileSync(file);
-      } catch {
-        continue;
-      }
+      const buf = tree.read(file);
+      if (!buf) continue;
       const hits = mentionsCall(buf, missing);
       if (hits.length === 0) continue;
       const decoded = decodeSource(buf, maxBytes);
@@ -113,5 +132,5 @@ export function indexPaths(paths: string[], settings: Settings): IndexResult {
       }
     }
   }
-  return { index, filesSeen: files.length, filesParsed: parsed, notes };
+  return { index, filesSeen: tree.files.length, filesParsed: parsed, notes };
 }
