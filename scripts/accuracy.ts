@@ -1,12 +1,14 @@
 // `npm run accuracy`: compares `kfunc-lsp protos --json` over Debian's linux-source-6.12 with the BTF of Debian's
 // matching built kernel (vmlinux and every module). Prints: kfuncs of the built kernel found in source, prototype
 // agreement (names, types, order), flag agreement, and every source-only kfunc with the Kconfig reason it was not
-// built. Downloads into the cache folder on first use (scripts/fetch-kernel.sh).
+// built. Then runs `kfunc-lsp verify` on the built vmlinux and kfunc-carrying modules (extracted once into the cache).
+// Downloads into the cache folder on first use (scripts/fetch-kernel.sh).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { canonicalizeTypeString } from '../server/src/btf/render';
 import { explainNotBuilt, readKernelConfig } from './lib/kbuild';
+import { extractVmlinux, readModule } from './lib/kernel-image';
 
 interface SourceKfunc {
   name: string;
@@ -105,6 +107,87 @@ function main(): void {
   const ok = found === built.length && protoOk === found && flagsOk === found && unexplained === 0;
   log(ok ? 'accuracy: OK' : 'accuracy: MISMATCHES (see above)');
   process.exitCode = ok ? 0 : 1;
+  if (!verifyStep(cache, src, image, dump)) process.exitCode = 1;
+}
+
+interface VerifyJson {
+  btf: { declTags: boolean; btfIds: boolean; kfuncs: number };
+  matched: number;
+  mismatches: Array<{ name: string; kind: string; source: string; btf: string }>;
+  onlyInSource: Array<{ name: string; reason?: string }>;
+  onlyInBtf: Array<{ name: string }>;
+}
+
+/** The built kernel's ELF files, written once into CACHE/built/ (vmlinux, and the modules that carry kfuncs). */
+function builtFiles(cache: string, image: string, dump: Dump): { vmlinux: string; modules: Array<{ key: string; file: string }> } {
+  const built = path.join(cache, 'built');
+  const vmlinux = path.join(built, 'vmlinux');
+  if (!existsSync(vmlinux)) {
+    const vmlinuz = readdirSync(path.join(image, 'boot')).find((f) => f.startsWith('vmlinuz-'));
+    if (!vmlinuz) throw new Error(`${image}/boot: no vmlinuz-*`);
+    mkdirSync(built, { recursive: true });
+    writeFileSync(`${vmlinux}.tmp`, extractVmlinux(path.join(image, 'boot', vmlinuz)));
+    renameSync(`${vmlinux}.tmp`, vmlinux);
+  }
+  const modulesRoot = path.join(image, 'lib', 'modules', readdirSync(path.join(image, 'lib', 'modules'))[0] ?? '');
+  const modules: Array<{ key: string; file: string }> = [];
+  for (const key of Object.keys(dump.modules).sort()) {
+    const file = path.join(built, 'modules', key);
+    if (!existsSync(file)) {
+      const packed = ['', '.xz', '.zst', '.gz'].map((ext) => path.join(modulesRoot, key + ext)).find((f) => existsSync(f));
+      if (!packed) continue;
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(`${file}.tmp`, readModule(packed));
+      renameSync(`${file}.tmp`, file);
+    }
+    modules.push({ key, file });
+  }
+  return { vmlinux, modules };
+}
+
+/**
+ * `kfunc-lsp verify` on the built kernel: vmlinux against the whole tree, each kfunc-carrying module (on vmlinux as
+ * base) against its source directory. Goal: zero mismatches for every kfunc the build has.
+ */
+function verifyStep(cache: string, src: string, image: string, dump: Dump): boolean {
+  const { vmlinux, modules } = builtFiles(cache, image, dump);
+  log('');
+  log('kfunc-lsp verify: the built kernel (BTF) against the source');
+  const runs: Array<{ label: string; args: string[] }> = [
+    { label: 'vmlinux', args: ['--btf', vmlinux, src] },
+    ...modules.map((m) => ({
+      label: m.key.replace(/^kernel\//, ''),
+      args: ['--btf', m.file, '--base-btf', vmlinux, path.join(src, path.dirname(m.key.replace(/^kernel\//, '')))],
+    })),
+  ];
+  let allOk = true;
+  let matched = 0;
+  let mismatched = 0;
+  for (const r of runs) {
+    const t0 = performance.now();
+    const run = spawnSync(process.execPath, [path.join(repo, 'dist/cli.js'), 'verify', '--json', ...r.args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    const secs = (performance.now() - t0) / 1000;
+    if (run.status !== 0 && run.status !== 1) {
+      log(`  ${r.label}: verify failed (exit ${run.status}): ${run.stderr.trim()}`);
+      allOk = false;
+      continue;
+    }
+    const v = JSON.parse(run.stdout) as VerifyJson;
+    matched += v.matched;
+    mismatched += v.mismatches.length;
+    // For a module, the other kfuncs of its source directory (and everything in vmlinux) are "only in source".
+    const reasons = new Map<string, number>();
+    for (const o of v.onlyInSource) reasons.set(o.reason ?? 'config or module', (reasons.get(o.reason ?? 'config or module') ?? 0) + 1);
+    log(`  ${r.label.padEnd(34)} ${String(v.matched).padStart(3)}/${String(v.btf.kfuncs).padStart(3)} BTF kfuncs matched, `
+      + `${v.mismatches.length} mismatches, ${v.onlyInBtf.length} only in BTF, ${v.onlyInSource.length} only in source `
+      + `(decl tags: ${v.btf.declTags ? 'yes' : 'no'}, .BTF_ids: ${v.btf.btfIds ? 'yes' : 'no'}; ${secs.toFixed(1)} s)`);
+    for (const m of v.mismatches) log(`    ! ${m.kind} ${m.name}: source ${m.source} | btf ${m.btf}`);
+    for (const o of v.onlyInBtf) log(`    ! only in BTF: ${o.name}`);
+    if (v.mismatches.length || v.onlyInBtf.length || v.matched !== v.btf.kfuncs) allOk = false;
+  }
+  log(`  total: ${matched} kfuncs compared, ${mismatched} mismatches`);
+  log(allOk ? 'verify: OK (every kfunc of the built kernel matches the source)' : 'verify: MISMATCHES (see above)');
+  return allOk;
 }
 
 main();

@@ -16,14 +16,14 @@ const VALUE_OPTIONS: Record<string, string[]> = {
   '*': ['--kernel-version', '--config', '--severity'],
   check: ['--format'],
   protos: ['--format'],
-  verify: ['--btf', '--base-btf', '--format'],
-  diff: ['--format', '--git'],
+  verify: ['--btf', '--base-btf', '--format', '--exclude'],
+  diff: ['--format', '--git', '--exclude'],
 };
 const FLAG_OPTIONS: Record<string, string[]> = {
   '*': ['--json', '--help'],
   check: ['--fix'],
   verify: ['--strict'],
-  diff: [],
+  diff: ['--strict'],
   protos: [],
 };
 

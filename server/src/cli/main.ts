@@ -4,6 +4,9 @@ import { parseArgs, type ParsedArgs, UsageError } from './args';
 import { type CliIo, processIo } from './io';
 import { checkCommand } from './checkCommand';
 import { protosCommand } from './protosCommand';
+import { verifyCommand } from './verifyCommand';
+import { diffCommand } from './diffCommand';
+import { runServer } from '../lsp/server';
 
 const USAGE = `usage:
   kfunc-lsp --stdio                          language server over stdio (also: serve --stdio | --node-ipc | --socket=N)
@@ -11,26 +14,37 @@ const USAGE = `usage:
   kfunc-lsp protos [opts] PATH...            BPF-visible prototypes (vmlinux.h block, or --json)
   kfunc-lsp verify --btf FILE [opts] PATH... source against a built kernel's BTF
   kfunc-lsp diff   [opts] OLD NEW            kfunc API changes between two trees
-options: --format text|json|sarif, --json, --kernel-version X.Y, --severity CODE=LEVEL, --config FILE, --fix`;
+  kfunc-lsp diff --git REV1 REV2 [PATH...]   the same between two revisions of the git checkout (no checkout needed)
+options: --format text|json|sarif, --json, --kernel-version X.Y, --severity CODE=LEVEL, --config FILE, --fix
+verify:  --base-btf VMLINUX (for a .ko), --strict (kfuncs on one side only fail too); verify/diff: --exclude GLOB
+diff:    --strict (exit 1 on a breaking change)`;
 
 type Command = (args: ParsedArgs, io: CliIo) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
   check: checkCommand,
   protos: protosCommand,
+  verify: verifyCommand,
+  diff: diffCommand,
 };
 
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
   try {
     const args = parseArgs(argv);
     if (!args.command || args.command === '--help' || args.command === 'help' || args.options.has('--help')) {
+      // Asked for: usage on stdout, exit 0. No command at all: a usage error on stderr, exit 2.
+      if (!args.command) {
+        io.err(USAGE);
+        return 2;
+      }
       io.out(`${USAGE}\n`);
-      return args.command ? 0 : 2;
+      return 0;
     }
     const command = COMMANDS[args.command];
     if (!command) throw new UsageError(`unknown command ${args.command}`);
     if (args.command !== 'diff' && args.paths.length === 0) throw new UsageError(`${args.command} needs at least one PATH`);
-    for (const p of args.paths) if (!existsSync(p)) throw new UsageError(`no such file or directory: ${p}`);
+    // diff checks its own arguments (with --git they are revisions, not paths).
+    if (args.command !== 'diff') for (const p of args.paths) if (!existsSync(p)) throw new UsageError(`no such file or directory: ${p}`);
     return await command(args, io);
   } catch (e) {
     if (e instanceof UsageError) {
@@ -42,8 +56,24 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
   }
 }
 
+/**
+ * `--stdio`, `--node-ipc` or `--socket=N`, alone or after `serve`: run the language server (vscode-languageserver
+ * takes the transport from the same arguments; clients may add `--clientProcessId=N`).
+ */
+export function isServerInvocation(argv: string[]): boolean {
+  const rest = argv[0] === 'serve' ? argv.slice(1) : argv;
+  return rest.some((a) => a === '--stdio' || a === '--node-ipc' || /^--socket=\d+$/.test(a));
+}
+
 if (require.main === module) {
-  void runCli(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
+  const argv = process.argv.slice(2);
+  if (isServerInvocation(argv)) runServer();
+  else if (argv[0] === 'serve') {
+    processIo.err(`kfunc-lsp: serve needs --stdio, --node-ipc or --socket=N\n${USAGE}`);
+    process.exitCode = 2;
+  } else {
+    void runCli(argv).then((code) => {
+      process.exitCode = code;
+    });
+  }
 }

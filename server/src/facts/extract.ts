@@ -40,6 +40,14 @@ export interface ExtractOptions {
   parse?: (neutralizedText: string) => Tree | null;
 }
 
+/**
+ * A parse time limit that real files never reach (net/core/filter.c, 340 KB, parses in about 0.1 s) but that stops
+ * tree-sitter's error recovery on pathological input (a 270 KB line of `KF_A |`) from running for seconds.
+ */
+export function defaultParseTimeout(length: number): number {
+  return 500 + Math.ceil(length / 1024) * 2;
+}
+
 export function emptyFacts(path: string, skipped: string | null): FileFacts {
   return {
     path,
@@ -84,6 +92,7 @@ export function extractFacts(path: string, text: string, options: ExtractOptions
 
   const btf = readBtfSets(masked.calls, text, spanOf, guards, macros);
   facts.sets = btf.sets;
+  recordLocalFlagDefines(facts, macros);
   facts.pendingMacros = btf.pending;
   facts.regions = ctx.regions;
   facts.unterminatedConditionals = guards.unterminated;
@@ -105,7 +114,9 @@ export function extractFacts(path: string, text: string, options: ExtractOptions
     (name.endsWith('_impl') && listed.has(name.slice(0, -5))) ||
     (options.wantNames?.has(name) ?? false);
 
-  const tree = options.parse ? options.parse(masked.text) : parseC(masked.text, { timeoutMs: options.parseTimeoutMs });
+  const tree = options.parse
+    ? options.parse(masked.text)
+    : parseC(masked.text, { timeoutMs: options.parseTimeoutMs ?? defaultParseTimeout(text.length) });
   if (!tree) {
     facts.skipped = 'parse time limit reached; BTF sets and registrations only';
     return facts;
@@ -114,6 +125,7 @@ export function extractFacts(path: string, text: string, options: ExtractOptions
     facts.functions = readFunctions(ctx, tree, wanted);
     facts.idSets = readIdSets(ctx, tree);
     facts.dtorArrays = readDtorArrays(ctx, tree);
+    recordSetUses(ctx, facts);
     facts.parseErrors = countErrors(tree.rootNode);
   } finally {
     if (!options.parse) tree.delete();
@@ -171,13 +183,15 @@ function* topLevel(root: Node): Generator<Node> {
   const cursor = root.walk();
   try {
     if (!cursor.gotoFirstChild()) return;
-    do {
+    for (;;) {
       const type = cursor.nodeType;
       if (type === 'function_definition' || type === 'declaration') yield cursor.currentNode;
-      else if (type === 'ERROR' || type === 'linkage_specification' || type === 'declaration_list') {
-        yield* topLevel(cursor.currentNode);
+      else if ((type === 'ERROR' || type === 'linkage_specification' || type === 'declaration_list') && cursor.gotoFirstChild()) continue;
+      // Next sibling, or climb out of the ERROR nodes we descended into.
+      while (!cursor.gotoNextSibling()) {
+        if (!cursor.gotoParent() || cursor.currentNode.equals(root)) return;
       }
-    } while (cursor.gotoNextSibling());
+    }
   } finally {
     cursor.delete();
   }
@@ -219,11 +233,34 @@ function docBefore(ctx: Ctx, start: number, previousEnd: number): string | null 
 
 function readFunctions(ctx: Ctx, tree: Tree, wanted: (name: string, tagged: boolean) => boolean): FunctionFact[] {
   const out: FunctionFact[] = [];
+  // Names tagged `__bpf_kfunc` anywhere in the file: their untagged prototypes earlier in the file are wanted too
+  // (an earlier prototype silences -Wmissing-prototypes and its `static` applies to the definition).
+  const tagged = taggedNames(ctx, tree);
+  const want = tagged.size ? (name: string, t: boolean) => wanted(name, t) || tagged.has(name) : wanted;
   let previousEnd = 0;
   for (const node of topLevel(tree.rootNode)) {
-    const fact = readFunction(ctx, node, previousEnd, wanted);
+    const fact = readFunction(ctx, node, previousEnd, want);
     if (fact) out.push(fact);
     previousEnd = node.endIndex;
+  }
+  return out;
+}
+
+/** Names of the top-level function declarators that carry `__bpf_kfunc` (a cheap pass: no types read). */
+function taggedNames(ctx: Ctx, tree: Tree): Set<string> {
+  const out = new Set<string>();
+  if (!ctx.masked.attributes.some((a) => a.name === '__bpf_kfunc')) return out;
+  let previousEnd = 0;
+  for (const node of topLevel(tree.rootNode)) {
+    const declNode = node.childForFieldName('declarator');
+    const from = previousEnd;
+    previousEnd = node.endIndex;
+    if (!declNode || (node.type !== 'function_definition' && declNode.type === 'init_declarator')) continue;
+    const declared = readDeclarator(declNode);
+    if (!declared.name || !declared.nameNode || declared.derivations[0]?.kind !== 'fn') continue;
+    if (attributesBetween(ctx.masked.attributes, from, declared.nameNode.startIndex).some((a) => a.name === '__bpf_kfunc')) {
+      out.add(declared.name);
+    }
   }
   return out;
 }
@@ -296,14 +333,19 @@ function readFunction(
     guard: ctx.guards.at(nameStart),
     inDefsRegion: inRegion(ctx.regions, nameStart),
     doc: docBefore(ctx, firstAttr, previousEnd),
-    addressTaken: isAddressTaken(ctx, declared.name, node),
+    ...usesInFile(ctx, declared.name, node),
   };
 }
 
-/** Is `name` used in this file's code other than in its own head, a direct call, or a (blanked) BTF macro? */
-function isAddressTaken(ctx: Ctx, name: string, own: Node): boolean {
+/**
+ * How `name` is used in this file's code outside its own head and body: as a value (not a direct call, a
+ * prototype or a blanked BTF macro), and as a direct call inside another function's body.
+ */
+function usesInFile(ctx: Ctx, name: string, own: Node): { addressTaken: boolean; calledInFile: boolean } {
   const re = new RegExp(`\\b${name}\\b`, 'g');
   const masked = ctx.masked.text;
+  let addressTaken = false;
+  let calledInFile = false;
   for (let m = re.exec(masked); m; m = re.exec(masked)) {
     const at = m.index;
     if (at >= own.startIndex && at < own.endIndex) continue;
@@ -311,10 +353,12 @@ function isAddressTaken(ctx: Ctx, name: string, own: Node): boolean {
     const next = nextCodeChar(ctx.scan, at + name.length);
     const c = ctx.text[next];
     // A call `name(`, a prototype `name(`, or the end of a declaration list are not uses as a value.
-    if (c === '(') continue;
-    return true;
+    if (c === '(') {
+      if (depthAt(ctx.scan, at) > 0) calledInFile = true;
+    } else addressTaken = true;
+    if (addressTaken && calledInFile) break;
   }
-  return false;
+  return { addressTaken, calledInFile };
 }
 
 function trimEnd(text: string, from: number, to: number): number {
@@ -468,10 +512,58 @@ function readDtorArrays(ctx: Ctx, tree: Tree): DtorArrayFact[] {
   return out;
 }
 
-/** ERROR and MISSING nodes, visiting only subtrees that contain one. */
-export function countErrors(node: Node): number {
-  if (!node.hasError) return 0;
-  let count = node.type === 'ERROR' || node.isMissing ? 1 : 0;
-  for (const child of node.children) if (child) count += child.isMissing ? 1 : countErrors(child);
-  return count;
+/** Flag names of entries' flag words that the file itself #defines before the entry (a local flag macro). */
+function recordLocalFlagDefines(facts: FileFacts, macros: ReturnType<typeof buildMacroTable>): void {
+  for (const set of facts.sets) {
+    for (const e of set.entries) {
+      const local = e.flags.filter((f) => /^[A-Za-z_]\w*$/.test(f) && macros.at(f, e.span.start) !== undefined);
+      if (local.length) e.localFlagDefines = local;
+    }
+  }
+}
+
+/** Code uses of `name` (masked text: BTF macro calls and directives are blanks) plus #define bodies naming it. */
+function usesOf(ctx: Ctx, name: string, skip: Array<{ start: number; end: number }>): Span[] {
+  if (!/^[A-Za-z_]\w*$/.test(name)) return [];
+  const out: Span[] = [];
+  const re = new RegExp(`\\b${name}\\b`, 'g');
+  const masked = ctx.masked.text;
+  for (let m = re.exec(masked); m; m = re.exec(masked)) {
+    const at = m.index;
+    if (!isCode(ctx.scan, at) || skip.some((r) => at >= r.start && at < r.end)) continue;
+    out.push(ctx.spanOf(at, at + name.length));
+  }
+  for (const d of ctx.scan.directives) {
+    if (d.keyword === 'define' && re.test(d.body.replace(/^\w+/, ''))) out.push(ctx.spanOf(d.start, d.end));
+    re.lastIndex = 0;
+  }
+  return out;
+}
+
+/** Uses of sets (outside START/END and id-set initialisers) and of id sets (outside their declarations). */
+function recordSetUses(ctx: Ctx, facts: FileFacts): void {
+  const idSetDecls = facts.idSets.map((s) => ({ start: s.span.start, end: s.span.end }));
+  for (const set of facts.sets) {
+    if (set.macro === 'BTF_ID_LIST') continue;
+    set.uses = usesOf(ctx, set.name, idSetDecls);
+  }
+  for (const idSet of facts.idSets) idSet.uses = usesOf(ctx, idSet.name, [{ start: idSet.span.start, end: idSet.span.end }]);
+}
+
+/** ERROR and MISSING nodes, visiting only subtrees that contain one (iteratively: trees can be very deep). */
+export function countErrors(root: Node): number {
+  let count = 0;
+  const cursor = root.walk();
+  try {
+    for (;;) {
+      const node = cursor.currentNode;
+      if (node.type === 'ERROR' || node.isMissing) count++;
+      if (node.hasError && cursor.gotoFirstChild()) continue;
+      while (!cursor.gotoNextSibling()) {
+        if (!cursor.gotoParent()) return count;
+      }
+    }
+  } finally {
+    cursor.delete();
+  }
 }

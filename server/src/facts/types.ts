@@ -65,6 +65,11 @@ export interface FunctionFact {
    * compiler must keep an out-of-line copy with its signature even when the function is static.
    */
   addressTaken: boolean;
+  /**
+   * The function is called from C code elsewhere in its file (inside another function's body). Optional: facts
+   * from older extractors lack it.
+   */
+  calledInFile?: boolean;
 }
 
 export interface SetEntry {
@@ -85,6 +90,8 @@ export interface SetEntry {
   guard: string | null;
   /** Set when the entry came from expanding a macro: the invocation's macro name. */
   viaMacro: string | null;
+  /** Names in `flags` that this file #defines before the entry (a local flag macro, not a KF_* of btf.h). */
+  localFlagDefines?: string[];
 }
 
 export type SetMacro = 'BTF_KFUNCS_START' | 'BTF_SET8_START' | 'BTF_SET_START' | 'BTF_ID_LIST';
@@ -101,6 +108,12 @@ export interface SetFact {
   endName: string | null;
   guard: string | null;
   entries: SetEntry[];
+  /**
+   * Where the set's name is used in this file's code other than in its START/END macros and in `.set = &name` of a
+   * `struct btf_kfunc_id_set` initialiser (`btf_id_set8_contains(&name, id)` in a filter), and #define bodies that
+   * mention it.
+   */
+  uses?: Span[];
 }
 
 /** A list-macro invocation inside a set whose definition is not in this file (resolved by the index). */
@@ -123,6 +136,8 @@ export interface IdSetFact {
   set: string | null;
   filter: string | null;
   guard: string | null;
+  /** Where its name is used in this file's code other than in its own declaration (registration calls included), and #define bodies that mention it. */
+  uses?: Span[];
 }
 
 export interface RegistrationFact {

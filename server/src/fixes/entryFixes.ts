@@ -69,3 +69,53 @@ export function set8ToKfuncsFix(set: SetInfo): Fix {
   }
   return { title: `Use BTF_KFUNCS_START/END for set ${set.fact.name}`, safe: true, edits };
 }
+
+const END_MACRO: Record<string, string> = { BTF_KFUNCS_START: 'BTF_KFUNCS_END', BTF_SET8_START: 'BTF_SET8_END', BTF_SET_START: 'BTF_SET_END' };
+
+/** `BTF_KFUNCS_END(other)` closing `BTF_KFUNCS_START(x)` → `BTF_KFUNCS_END(x)` (the END's argument rewritten). */
+export function renameSetEndFix(set: SetInfo, text: string | undefined): Fix | undefined {
+  const end = set.fact.endSpan;
+  if (!end || !text || set.fact.endName === null) return undefined;
+  const call = text.slice(end.start, end.end);
+  const m = /^(\w+\s*\(\s*)(\w+)/.exec(call);
+  // The name must be on the END's first line (positions are computed from it).
+  if (!m || m[2] !== set.fact.endName || m[0].includes('\n')) return undefined;
+  const at = end.start + m[1].length;
+  const character = end.character + m[1].length;
+  return {
+    title: `Close set ${set.fact.name} with ${m[1].replace(/[\s(]/g, '')}(${set.fact.name})`,
+    safe: true,
+    edits: [{ file: set.file, span: { start: at, end: at + m[2].length, line: end.line, character, endLine: end.line, endCharacter: character + m[2].length }, newText: set.fact.name }],
+  };
+}
+
+/** Insert the missing `BTF_KFUNCS_END(x)` after the set's last entry (not safe: an END may exist further down). */
+export function addSetEndFix(set: SetInfo): Fix | undefined {
+  const endMacro = END_MACRO[set.fact.macro];
+  if (!endMacro || set.fact.endSpan) return undefined;
+  const own = set.fact.entries;
+  const last = own.length ? own[own.length - 1].span : set.fact.startSpan;
+  return {
+    title: `Add ${endMacro}(${set.fact.name})`,
+    safe: false,
+    edits: [{ file: set.file, span: pointAt(last, 'end'), newText: `\n${endMacro}(${set.fact.name})` }],
+  };
+}
+
+/** Delete an entry's line(s) (only when the invocation is alone on them and was written in this file). */
+export function removeEntryFix(file: string, entry: SetEntry, text: string | undefined, safe: boolean): Fix | undefined {
+  if (entry.viaMacro || !text) return undefined;
+  const lineStart = entry.span.start - entry.span.character;
+  if (text.slice(lineStart, entry.span.start).trim() !== '') return undefined;
+  let end = entry.span.end;
+  while (end < text.length && (text[end] === ' ' || text[end] === '\t')) end++;
+  if (end < text.length && text[end] === '\r') end++;
+  if (end < text.length && text[end] !== '\n') return undefined;
+  const endLine = entry.span.endLine + (end < text.length ? 1 : 0);
+  if (end < text.length) end++;
+  return {
+    title: `Remove this BTF_ID_FLAGS(func, ${entry.name}) entry`,
+    safe,
+    edits: [{ file, span: { start: lineStart, end, line: entry.span.line, character: 0, endLine, endCharacter: 0 }, newText: '' }],
+  };
+}

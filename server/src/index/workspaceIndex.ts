@@ -9,7 +9,7 @@ import { makeEntry, expandInvocation } from '../parse/btfSets';
 import { buildMacroTable, type MacroDef, type MacroTable } from '../parse/macros';
 import { depthAt, isCode, scanSource } from '../parse/scanner';
 import { type FlagTable, flagsForVersion, flagsFromBtfHeader } from '../kernel/flags';
-import { findKernelTree, type KernelVersion, NEWEST_KNOWN, parseVersion } from '../kernel/version';
+import { findKernelTree, type KernelTree, type KernelVersion, NEWEST_KNOWN, parseVersion } from '../kernel/version';
 import { buildModel } from '../model/join';
 import type { KfuncModel, ModelContext } from '../model/types';
 
@@ -24,9 +24,12 @@ export interface KernelInfo {
   flags: FlagTable;
 }
 
-/** The kernel a set of paths belongs to: version from the setting, the tree's Makefile or the newest known. */
-export function resolveKernel(start: string, settings: Settings, readText: ReadText): KernelInfo {
-  const tree = findKernelTree(start);
+/**
+ * The kernel a set of paths belongs to: version from the setting, the tree's Makefile or the newest known.
+ * `found`: the tree already located by the caller (the language server looks only inside workspace folders).
+ */
+export function resolveKernel(start: string, settings: Settings, readText: ReadText, found?: KernelTree): KernelInfo {
+  const tree = found ?? findKernelTree(start);
   const configured = settings.kernelVersion !== 'auto' ? parseVersion(settings.kernelVersion) : undefined;
   const version = configured ?? tree.version ?? NEWEST_KNOWN;
   const versionSource = configured ? 'setting' : tree.version ? 'Makefile' : 'default';

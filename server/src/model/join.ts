@@ -161,5 +161,5 @@ export function buildModel(facts: Iterable<FileFacts>, ctx: ModelContext, resolv
     }
     kfuncs.set(name, kfunc);
   }
-  return { context: ctx, kfuncs, sets, functions };
+  return { context: ctx, kfuncs, sets, functions, dtors };
 }

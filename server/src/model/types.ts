@@ -106,6 +106,11 @@ export interface KfuncModel {
   sets: SetInfo[];
   /** Every function definition or prototype by name (all files), for navigation. */
   functions: Map<string, Array<Located<FunctionFact>>>;
+  /**
+   * Every destructor registered through register_btf_id_dtor_kfuncs, by function name, whether or not it is a
+   * kfunc (untagged destructors of older trees are not in `kfuncs`). Optional for models built elsewhere.
+   */
+  dtors?: Map<string, DtorInfo[]>;
 }
 
 export type { ParamFact };

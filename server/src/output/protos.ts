@@ -53,10 +53,14 @@ export function protosJson(model: KfuncModel, base: string) {
   };
 }
 
-/** The lines bpftool appends to vmlinux.h: every FUNC with a bpf_kfunc decl tag, sorted by name. */
-export function vmlinuxHBlock(model: KfuncModel): string {
+/**
+ * The lines bpftool appends to vmlinux.h: every FUNC with a bpf_kfunc decl tag, sorted by name. `include` narrows
+ * it to some kfuncs (the editor's per-file view).
+ */
+export function vmlinuxHBlock(model: KfuncModel, include?: (k: Kfunc) => boolean): string {
   const lines = new Map<string, string>();
   for (const k of model.kfuncs.values()) {
+    if (include && !include(k)) continue;
     for (const b of k.bpf) if (b.vmlinuxH && !lines.has(b.name)) lines.set(b.name, b.decl);
   }
   const sorted = [...lines.keys()].sort().map((n) => lines.get(n)!);

@@ -24,9 +24,26 @@ export function negate(cond: string): string {
   return SIMPLE.test(cond) ? `!${cond}` : `!(${cond})`;
 }
 
+/** True when `s` is one parenthesised group: `(A || B)`, not `(A) || (B)`. */
+function wrapped(s: string): boolean {
+  if (!s.startsWith('(') || !s.endsWith(')')) return false;
+  let depth = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '(') depth++;
+    else if (s[i] === ')' && --depth === 0) return i === s.length - 1;
+  }
+  return false;
+}
+
 /** Wraps a condition in parentheses when it is joined to others with `&&` and contains `||` or `?`. */
 function asConjunct(cond: string): string {
-  return /\|\||\?/.test(cond) && !(cond.startsWith('(') && cond.endsWith(')')) ? `(${cond})` : cond;
+  if (!/\|\||\?/.test(cond) || wrapped(cond) || (cond.startsWith('!') && wrapped(cond.slice(1)))) return cond;
+  return `(${cond})`;
+}
+
+/** `a && b && ...`, each part parenthesised only when there is more than one. */
+function conjunction(parts: string[]): string {
+  return parts.length === 1 ? parts[0] : parts.map(asConjunct).join(' && ');
 }
 
 interface Frame {
@@ -54,10 +71,14 @@ function includeGuardIndex(directives: RawDirective[]): number {
   if (first === -1) return -1;
   const d = directives[first];
   const next = directives[first + 1];
-  const name = d.body.split(' ')[0];
-  const isGuardOpen =
-    (d.keyword === 'ifndef' && next?.keyword === 'define' && next.body.split(' ')[0] === name) ||
-    (d.keyword === 'if' && new RegExp(`^!\\s*defined\\s*\\(?\\s*${name.replace(/\W/g, '')}`).test(d.body));
+  // `#ifndef X` or `#if !defined(X)` / `#if !defined X`, then `#define X`.
+  const name =
+    d.keyword === 'ifndef'
+      ? d.body.split(' ')[0]
+      : d.keyword === 'if'
+        ? /^!\s*defined\s*(?:\(\s*([A-Za-z_]\w*)\s*\)|([A-Za-z_]\w*))$/.exec(d.body)?.slice(1).find((x) => x)
+        : undefined;
+  const isGuardOpen = name !== undefined && next?.keyword === 'define' && next.body.split(' ')[0] === name;
   if (!isGuardOpen) return -1;
   // Its #endif must be the last conditional directive of the file.
   let depth = 0;
@@ -75,13 +96,31 @@ function includeGuardIndex(directives: RawDirective[]): number {
   return -1;
 }
 
+const MAX_RENDERED_DEPTH = 16;
+
+/** The negations of the branches passed; a long #elif chain is cut the same way as deep nesting. */
+function negatedBranches(previous: string[]): string[] {
+  if (previous.length <= MAX_RENDERED_DEPTH) return previous.map(negate);
+  return [...previous.slice(0, MAX_RENDERED_DEPTH).map(negate), '...'];
+}
+
 export function buildGuardMap(directives: RawDirective[]): GuardMap {
   const segments: Segment[] = [{ start: 0, guard: null }];
   const stack: Frame[] = [];
   const guardIndex = includeGuardIndex(directives);
+  // Real code nests a handful of levels; past MAX_RENDERED_DEPTH the text ends in '...' so that pathological
+  // nesting (thousands of #if) costs linear, not quadratic, time.
   const render = (): string | null => {
-    const parts = stack.filter((f) => !f.includeGuard && f.current !== null).map((f) => asConjunct(f.current!));
-    return parts.length ? parts.join(' && ') : null;
+    const parts: string[] = [];
+    for (const f of stack) {
+      if (f.includeGuard || f.current === null) continue;
+      if (parts.length === MAX_RENDERED_DEPTH) {
+        parts.push('...');
+        break;
+      }
+      parts.push(f.current);
+    }
+    return parts.length ? conjunction(parts) : null;
   };
   directives.forEach((d, index) => {
     switch (d.keyword) {
@@ -98,14 +137,14 @@ export function buildGuardMap(directives: RawDirective[]): GuardMap {
         const top = stack[stack.length - 1];
         if (!top) return;
         const cond = d.keyword === 'elifdef' ? d.body : d.keyword === 'elifndef' ? `!${d.body}` : d.body;
-        top.current = [...top.previous.map(negate), cond].map(asConjunct).join(' && ');
+        top.current = conjunction([...negatedBranches(top.previous), cond]);
         top.previous.push(cond);
         break;
       }
       case 'else': {
         const top = stack[stack.length - 1];
         if (!top) return;
-        top.current = top.previous.map(negate).map(asConjunct).join(' && ');
+        top.current = conjunction(negatedBranches(top.previous));
         break;
       }
       case 'endif':

@@ -118,7 +118,9 @@ function substitute(def: MacroDef, args: string[]): string {
     if (p === '...') map.set('__VA_ARGS__', args.slice(i).join(', '));
     else map.set(p, args[i] ?? '');
   });
-  let out = def.body.replace(/#\s*([A-Za-z_]\w*)|[A-Za-z_]\w*/g, (tok, strParam: string | undefined) => {
+  // `##` is pasting, not stringizing: matched first so `pre_##n` does not read as `pre_#` + `#n`.
+  let out = def.body.replace(/##|#\s*([A-Za-z_]\w*)|[A-Za-z_]\w*/g, (tok, strParam: string | undefined) => {
+    if (tok === '##') return tok;
     if (strParam !== undefined) {
       return map.has(strParam) ? JSON.stringify(map.get(strParam)) : tok;
     }

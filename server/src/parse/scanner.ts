@@ -24,7 +24,11 @@ export interface SourceScan {
   /** Doc comments (`/** ... *\/`) as [start, end) pairs, sorted. */
   readonly docComments: Int32Array;
   readonly directives: RawDirective[];
-  /** Offsets of code `{` and `}` (outside comments, literals and directives), with the depth after each. */
+  /**
+   * Offsets of code `{` and `}` (outside comments, literals and directives), with the depth after each; also the
+   * `#elif`/`#else`/`#endif` that reset the depth, so that braces opened in both branches of a conditional
+   * (`#ifdef A` `int f(void) {` `#else` `int f(int x) {` `#endif`) count once, as in any one compilation.
+   */
   readonly braceOffsets: Int32Array;
   readonly depthAfter: Int32Array;
 }
@@ -164,6 +168,7 @@ export function scanSource(text: string): SourceScan {
   const braceOffsets = new IntList();
   const depthAfter = new IntList();
   const directives: RawDirective[] = [];
+  const conditionals: Array<{ atIf: number; afterFirst: number }> = [];
   let depth = 0;
   let atLineStart = true;
   let i = 0;
@@ -208,6 +213,21 @@ export function scanSource(text: string): SourceScan {
       const dir = readDirective(text, i);
       directives.push(dir);
       i = dir.end;
+      // Each branch of a conditional starts at the depth the #if had; after #endif the first branch's end counts.
+      const k = dir.keyword;
+      if (k === 'if' || k === 'ifdef' || k === 'ifndef') conditionals.push({ atIf: depth, afterFirst: -1 });
+      else if (k === 'elif' || k === 'elifdef' || k === 'elifndef' || k === 'else' || k === 'endif') {
+        const top = k === 'endif' ? conditionals.pop() : conditionals[conditionals.length - 1];
+        if (top) {
+          if (top.afterFirst === -1) top.afterFirst = depth;
+          const next = k === 'endif' ? top.afterFirst : top.atIf;
+          if (next !== depth) {
+            depth = next;
+            braceOffsets.push(dir.start);
+            depthAfter.push(depth);
+          }
+        }
+      }
       continue;
     }
     atLineStart = false;
@@ -381,10 +401,25 @@ export function splitArgs(scan: SourceScan, open: number, close: number): Arg[] 
   const pushArg = (end: number) => {
     const raw = text.slice(start, end);
     const cleaned = stripComments(raw).replace(/\\\r?\n/g, ' ').replace(/\s+/g, ' ').trim();
-    let s = start;
-    while (s < end && /\s|\\/.test(text[s])) s++;
-    let e = end;
-    while (e > s && /\s|\\/.test(text[e - 1])) e--;
+    // The span covers the argument's code: from its first to its last character outside comments and blanks.
+    let s = -1;
+    let e = start;
+    for (let j = start; j < end; ) {
+      const c = text.charCodeAt(j);
+      if (c === SLASH && j + 1 < end && (text.charCodeAt(j + 1) === STAR || text.charCodeAt(j + 1) === SLASH)) {
+        j = Math.min(end, text.charCodeAt(j + 1) === STAR ? skipBlockComment(text, j) : skipLineComment(text, j));
+        continue;
+      }
+      if (isSpace(c) || c === NL || c === CR || c === BACKSLASH) {
+        j++;
+        continue;
+      }
+      const next = c === DQUOTE || c === SQUOTE ? Math.min(end, skipLiteral(text, j, c)) : j + 1;
+      if (s === -1) s = j;
+      e = next;
+      j = next;
+    }
+    if (s === -1) s = e = start;
     args.push({ text: cleaned, start: s, end: e });
   };
   let i = open + 1;

@@ -1,5 +1,6 @@
 /** kfunc-static: a kfunc with internal linkage may be inlined or dropped and then has no BTF FUNC. */
 import { removeStaticFix } from '../fixes/definitionFixes';
+import { isHeader, isTestKfuncFile } from './definitionShared';
 import { definedKfuncs, relatedEntry } from './helpers';
 import type { Finding, Rule } from './types';
 
@@ -12,9 +13,13 @@ export const kfuncStatic: Rule = {
     const out: Finding[] = [];
     for (const [k, def] of definedKfuncs(ctx.model.kfuncs.values())) {
       if (k.storage !== 'static' || k.registrations.length === 0) continue;
+      // `static inline` is kfunc-inline's (an error); a header body is a stub, not the kfunc the build uses.
+      if (def.fact.inline || isHeader(def.file)) continue;
       // A static function whose address is taken in its file (tcp_congestion_ops tables) keeps an out-of-line
       // copy with its own signature, so pahole does emit it: the upstream tcp_bbr/cubic/dctcp pattern.
       if (def.fact.addressTaken) continue;
+      // The BPF selftest module keeps a static kfunc on purpose (bpf_kfunc_call_test_static_unused_arg).
+      if (isTestKfuncFile(def.file)) continue;
       const fix = removeStaticFix(ctx, k);
       const why = k.bpfKfuncTag
         ? `__bpf_kfunc keeps it out of line, but a static kfunc is not a stable symbol: pahole skips functions whose ` +
@@ -29,7 +34,12 @@ export const kfuncStatic: Rule = {
         message:
           `kfunc ${k.name} has internal linkage${via}: ${why} and without a BTF FUNC resolve_btfids leaves ID 0 in ` +
           `the set and register_btf_kfunc_id_set() fails with -EINVAL at boot, losing the whole set. Make it global.`,
-        related: k.registrations.map((r) => relatedEntry(r)),
+        related: [
+          ...k.declarations
+            .filter((d) => d.file === def.file && d.fact.storage === 'static' && d.fact.span.start < def.fact.span.start)
+            .map((d) => ({ file: d.file, span: d.fact.nameSpan, message: `declared static here: ${k.name}` })),
+          ...k.registrations.map((r) => relatedEntry(r)),
+        ],
         fixes: fix ? [fix] : [],
       });
     }

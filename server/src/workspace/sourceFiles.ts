@@ -110,7 +110,8 @@ export function hasKfuncMarker(buf: Buffer): boolean {
   return false;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading U+FEFF in the text, where decodeSource turns it into a space (offsets stay the file's).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Decodes a source buffer, or says why it is skipped. */
 export function decodeSource(buf: Buffer, maxBytes: number): ReadResult {

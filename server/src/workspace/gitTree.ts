@@ -1,0 +1,213 @@
+/**
+ * A SourceTree over the blobs of one git revision, for `diff --git REV1 REV2`: no checkout, nothing written.
+ *
+ * `git grep -l` over the revision does the marker prefilter (the same markers as the file-system walk), one
+ * `git cat-file --batch` call reads every marked blob, and headers the index asks for later (include/linux/btf.h,
+ * X-macro lists) are read one at a time. The kernel version comes from the revision's Makefile and the flag table
+ * from its include/linux/btf.h. Definitions of registered names in files without a marker (pre-6.3 kfuncs in
+ * net/ipv4/tcp_cong.c) are found with a second `git grep -w` for exactly those names.
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import type { Settings } from '../config';
+import { extractFacts } from '../facts/extract';
+import type { KernelInfo } from '../index/workspaceIndex';
+import { flagsForVersion, flagsFromBtfHeader, type FlagTable } from '../kernel/flags';
+import { NEWEST_KNOWN, parseVersion, versionFromMakefile } from '../kernel/version';
+import { indexTree, type IndexResult, type SourceTree, undefinedRegisteredNames } from './indexPaths';
+import { decodeSource, PathFilter } from './sourceFiles';
+
+export class GitError extends Error {}
+
+/** The literal markers of sourceFiles.hasKfuncMarker, as fixed-string patterns for git grep. */
+const MARKERS = ['__bpf_kfunc', 'register_btf_', 'BTF_ID_FLAGS', 'BTF_KFUNCS_START', 'BTF_SET8_START'];
+const MAX_BUFFER = 1 << 30;
+
+function git(cwd: string, args: string[], input?: string): { status: number; stdout: Buffer; stderr: string } {
+  const res = spawnSync('git', args, { cwd, input, maxBuffer: MAX_BUFFER, stdio: ['pipe', 'pipe', 'pipe'] });
+  if (res.error) throw new GitError(`cannot run git: ${res.error.message}`);
+  return { status: res.status ?? 1, stdout: res.stdout, stderr: res.stderr.toString().trim() };
+}
+
+/** The top-level directory of the git checkout that contains `cwd`. */
+export function gitTopLevel(cwd: string): string {
+  const res = git(cwd, ['rev-parse', '--show-toplevel']);
+  if (res.status !== 0) throw new GitError(`${path.resolve(cwd)} is not inside a git checkout (${res.stderr})`);
+  return res.stdout.toString().trim();
+}
+
+/** The commit a revision names (so later commands see the same tree even if a branch moves). */
+export function resolveCommit(top: string, rev: string): string {
+  const res = git(top, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]);
+  if (res.status !== 0) throw new GitError(`unknown revision ${rev}`);
+  return res.stdout.toString().trim();
+}
+
+/** Pathspecs for .c/.h files under the limit paths (repository-relative), or the whole tree. */
+function sourcePathspecs(limits: string[]): string[] {
+  if (limits.length === 0) return ['*.c', '*.h'];
+  return limits.flatMap((p) => {
+    const clean = p.replace(/\/+$/, '');
+    if (clean === '' || clean === '.') return ['*.c', '*.h'];
+    if (/\.[ch]$/.test(clean)) return [clean];
+    return [`${clean}/*.c`, `${clean}/*.h`];
+  });
+}
+
+/** `git cat-file --batch` output: `<sha> blob <size>\n<bytes>\n` per object, `<name> missing\n` for absent ones. */
+function parseBatch(out: Buffer, names: string[]): Map<string, Buffer> {
+  const blobs = new Map<string, Buffer>();
+  let at = 0;
+  for (const name of names) {
+    const eol = out.indexOf(10, at);
+    if (eol === -1) break;
+    const header = out.toString('latin1', at, eol);
+    at = eol + 1;
+    const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
+    if (!m) continue; // "<name> missing" / "ambiguous"
+    const size = Number(m[2]);
+    if (m[1] === 'blob') blobs.set(name, out.subarray(at, at + size));
+    at += size + 1;
+  }
+  return blobs;
+}
+
+export interface GitRevisionTree {
+  /** Top-level directory of the checkout; files are named `<top>/<path>` so relative paths come out repo-relative. */
+  top: string;
+  commit: string;
+  tree: SourceTree;
+  kernel: KernelInfo;
+  /** Reads blobs of `<top>/<path>` files of this revision in one git call. */
+  readMany(files: string[]): Map<string, Buffer>;
+  /** Repository-relative .c files under the limits whose text contains one of the words. */
+  grepWords(words: string[]): string[];
+}
+
+/**
+ * Opens one revision. `limits` are paths (relative to `cwd` or absolute) that restrict which files are indexed;
+ * the version and flag table always come from the top of the tree.
+ */
+export function openGitRevision(cwd: string, rev: string, limits: string[], settings: Settings): GitRevisionTree {
+  const top = gitTopLevel(cwd);
+  const commit = resolveCommit(top, rev);
+  const relLimits = limits.map((p) => {
+    const rel = path.relative(top, path.resolve(cwd, p)).split(path.sep).join('/');
+    if (rel.startsWith('..') || path.isAbsolute(rel)) throw new GitError(`${p} is outside the git checkout ${top}`);
+    return rel;
+  });
+  const abs = (rel: string) => `${top}/${rel}`;
+  const relOf = (file: string) => (file.startsWith(`${top}/`) ? file.slice(top.length + 1) : null);
+  const filter = new PathFilter(settings.index.exclude);
+  const kept = (rel: string) => {
+    const segments = rel.split('/');
+    if (segments.slice(0, -1).some((s) => s === 'progs' || s === 'node_modules' || s === '.git')) return false;
+    return !filter.excluded(abs(rel), top, false);
+  };
+
+  const grep = (args: string[]): string[] => {
+    const res = git(top, ['grep', '-l', '-z', '-I', '--no-color', ...args, commit, '--', ...sourcePathspecs(relLimits)]);
+    if (res.status > 1) throw new GitError(`git grep failed: ${res.stderr}`);
+    const prefix = `${commit}:`;
+    return res.stdout.toString('utf8').split('\0').filter(Boolean).map((n) => (n.startsWith(prefix) ? n.slice(prefix.length) : n));
+  };
+
+  const readMany = (files: string[]): Map<string, Buffer> => {
+    const rels = files.map(relOf).filter((r): r is string => r !== null);
+    if (rels.length === 0) return new Map();
+    const names = rels.map((r) => `${commit}:${r}`);
+    const res = git(top, ['cat-file', '--batch'], `${names.join('\n')}\n`);
+    if (res.status !== 0) throw new GitError(`git cat-file failed: ${res.stderr}`);
+    const byName = parseBatch(res.stdout, names);
+    const out = new Map<string, Buffer>();
+    rels.forEach((r, i) => {
+      const blob = byName.get(names[i]);
+      if (blob) out.set(abs(r), blob);
+    });
+    return out;
+  };
+
+  const textCache = new Map<string, string | undefined>();
+  const readText = (file: string): string | undefined => {
+    if (textCache.has(file)) return textCache.get(file);
+    const rel = relOf(path.resolve(file));
+    let text: string | undefined;
+    if (rel !== null) {
+      const res = git(top, ['cat-file', 'blob', `${commit}:${rel}`]);
+      text = res.status === 0 ? res.stdout.toString('utf8') : undefined;
+    }
+    textCache.set(file, text);
+    return text;
+  };
+
+  const marked = grep(MARKERS.flatMap((m) => ['-F', '-e', m])).filter(kept).sort();
+  const files = marked.map(abs);
+  const blobs = readMany(files);
+  const notes: SourceTree['notes'] = [];
+  const tree: SourceTree = {
+    files,
+    read: (file) => {
+      const blob = blobs.get(file);
+      if (!blob) notes.push({ file, message: `cannot read ${file} at ${rev}` });
+      return blob;
+    },
+    readText,
+    notes,
+  };
+
+  const configured = settings.kernelVersion !== 'auto' ? parseVersion(settings.kernelVersion) : undefined;
+  const makefile = readText(abs('Makefile'));
+  const fromMakefile = makefile ? versionFromMakefile(makefile) : undefined;
+  const version = configured ?? fromMakefile ?? NEWEST_KNOWN;
+  const btfH = readText(abs('include/linux/btf.h'));
+  const fromHeader = btfH ? flagsFromBtfHeader(btfH) : undefined;
+  const flags: FlagTable = fromHeader && fromHeader.size > 0 && !configured
+    ? { flags: fromHeader, source: 'btf.h' }
+    : { flags: flagsForVersion(version), source: 'built-in' };
+  const kernel: KernelInfo = {
+    root: top,
+    version,
+    versionSource: configured ? 'setting' : fromMakefile ? 'Makefile' : 'default',
+    flags,
+  };
+
+  const grepWords = (words: string[]): string[] => {
+    if (words.length === 0) return [];
+    return grep(['-w', ...words.flatMap((w) => ['-F', '-e', w])]).filter((r) => r.endsWith('.c') && kept(r));
+  };
+  return { top, commit, tree, kernel, readMany, grepWords };
+}
+
+/** Does the text use `name` as a word followed by `(` (a definition or prototype candidate)? */
+function mentionsAsFunction(text: string, name: string): boolean {
+  const re = new RegExp(`(^|[^A-Za-z0-9_])${name.replace(/[$]/g, '\\$')}\\s*\\(`);
+  return re.test(text);
+}
+
+/**
+ * Indexes one revision like indexPaths indexes a tree: the marked files, then definitions of registered names that
+ * no marked file defines, from the files `git grep -w` finds for them.
+ */
+export function indexGitRevision(cwd: string, rev: string, limits: string[], settings: Settings): IndexResult & { top: string; commit: string } {
+  const g = openGitRevision(cwd, rev, limits, settings);
+  const result = indexTree(g.tree, g.kernel, settings);
+  const missing = [...undefinedRegisteredNames(result.index)];
+  if (missing.length > 0) {
+    const markedSet = new Set(g.tree.files);
+    const candidates = g.grepWords(missing).map((r) => `${g.top}/${r}`).filter((f) => !markedSet.has(f));
+    const blobs = g.readMany(candidates);
+    const maxBytes = settings.index.maxFileSizeKB * 1024;
+    for (const [file, buf] of blobs) {
+      const decoded = decodeSource(buf, maxBytes);
+      if ('skipped' in decoded) continue;
+      const wanted = new Set(missing.filter((n) => decoded.text.includes(n) && mentionsAsFunction(decoded.text, n)));
+      if (wanted.size === 0) continue;
+      const facts = extractFacts(file, decoded.text, { wantNames: wanted });
+      if (facts.functions.some((f) => f.kind === 'definition')) {
+        result.index.update(facts);
+        result.filesParsed++;
+      }
+    }
+  }
+  return { ...result, top: g.top, commit: g.commit };
+}
