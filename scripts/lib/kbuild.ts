@@ -1,10 +1,12 @@
-// Why a kfunc in the source is not in a built kernel: the Kconfig options that Kbuild Makefiles put in front of
-// its file (obj-$(CONFIG_X) += file.o, composite objects, directories) and the #if guards around it, evaluated
-// against the kernel's .config.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+// Why a kfunc in the source is not in a built kernel: the Kconfig condition Kbuild compiles its file under
+// (server/src/kernel/kbuild.ts) and the #if guards around it, evaluated against the kernel's .config.
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { atomsOf, type Cond, evaluate, parseCondition, renderCondition } from '../../server/src/kernel/conditions';
+import { KbuildConditions } from '../../server/src/kernel/kbuild';
 import { buildGuardMap } from '../../server/src/parse/guards';
 import { scanSource } from '../../server/src/parse/scanner';
+import { readTextFile } from '../../server/src/workspace/indexPaths';
 
 export type KernelConfig = Map<string, string>;
 
@@ -17,43 +19,9 @@ export function readKernelConfig(file: string): KernelConfig {
   return out;
 }
 
-/** Makefile lines with continuations joined. */
-function makefileLines(dir: string): string[] {
-  for (const name of ['Makefile', 'Kbuild']) {
-    const f = path.join(dir, name);
-    if (existsSync(f)) return readFileSync(f, 'utf8').replace(/\\\n/g, ' ').split('\n');
-  }
-  return [];
-}
-
-/** Conditions (CONFIG names, or 'y') under which `object` (a `x.o` or `dir/`) is built from `dir`'s Makefile. */
-function conditionsFor(dir: string, object: string, depth = 0): string[][] {
-  if (depth > 4) return [];
-  const out: string[][] = [];
-  for (const line of makefileLines(dir)) {
-    const m = /^\s*([\w.-]+)-(\$\((CONFIG_\w+)\)|y|objs|m)\s*[:+]?=\s*(.*)$/.exec(line);
-    if (!m) continue;
-    const words = m[4].split(/\s+/);
-    if (!words.includes(object)) continue;
-    const cond = m[3] ?? 'y';
-    if (m[1] === 'obj' || m[1] === 'lib' || m[1] === 'core') out.push([cond]);
-    else for (const parent of conditionsFor(dir, `${m[1]}.o`, depth + 1)) out.push([cond, ...parent]);
-  }
-  return out;
-}
-
-function dirConditions(root: string, dir: string): string[] {
-  const rel = path.relative(root, dir);
-  if (!rel || rel.startsWith('..')) return [];
-  const parent = path.dirname(dir);
-  const options = conditionsFor(parent, `${path.basename(dir)}/`);
-  const own = options.length ? options[0] : [];
-  return [...own, ...dirConditions(root, parent)];
-}
-
 /**
  * A .c file that is not an object of its own but `#include`d by another (kernel/sched/ext.c from
- * build_policy.c): the includer's object, and the #if guard around the #include.
+ * build_policy.c): the includer, and the #if guard around the #include.
  */
 function includedBy(file: string): { includer: string; guard: string | null } | undefined {
   const dir = path.dirname(file);
@@ -63,40 +31,33 @@ function includedBy(file: string): { includer: string; guard: string | null } | 
     const text = readFileSync(path.join(dir, name), 'utf8');
     if (!text.includes(base)) continue;
     const scan = scanSource(text);
-    const guards = buildGuardMap(scan.directives);
     const inc = scan.directives.find((d) => d.keyword === 'include' && d.body.replace(/["<>]/g, '') === base);
-    if (inc) return { includer: path.join(dir, name), guard: guards.at(inc.start) };
+    if (inc) return { includer: path.join(dir, name), guard: buildGuardMap(scan.directives).at(inc.start) };
   }
   return undefined;
 }
 
-const isOn = (config: KernelConfig, c: string) => c === 'y' || config.get(c) === 'y' || config.get(c) === 'm';
+/** Evaluates a condition under a .config: CONFIG_X is true when =y or =m; anything else is taken as true. */
+function holds(c: Cond, config: KernelConfig): boolean {
+  const env = new Map<string, boolean>();
+  for (const atom of atomsOf(c, new Set())) env.set(atom, /^CONFIG_\w+$/.test(atom) ? ['y', 'm'].includes(config.get(atom) ?? '') : true);
+  return evaluate(c, env);
+}
 
 export function explainNotBuilt(
   root: string,
   k: { file: string | null; guard: string | null; registrations: Array<{ guard: string | null }> },
   config: KernelConfig,
+  kbuild = new KbuildConditions(readTextFile),
 ): string | null {
   if (!k.file) return 'no definition in the tree';
   if (k.file.startsWith('tools/') || k.file.startsWith('samples/')) return 'test or sample code under tools/ or samples/ (not part of the kernel build)';
   const abs = path.join(root, k.file);
-  let objectConds = conditionsFor(path.dirname(abs), path.basename(abs).replace(/\.c$/, '.o'));
-  const includer = objectConds.length ? undefined : includedBy(abs);
-  if (includer) {
-    objectConds = conditionsFor(path.dirname(abs), path.basename(includer.includer).replace(/\.c$/, '.o'));
-    if (includer.guard) k = { ...k, registrations: [...k.registrations, { guard: includer.guard }] };
+  const includer = includedBy(abs);
+  const object = kbuild.fileCondition(abs) ?? (includer ? kbuild.fileCondition(includer.includer) : null);
+  if (object && !holds(object, config)) return `${renderCondition(object)} is false in this config (Kbuild builds ${k.file} only then)`;
+  for (const g of [k.guard, includer?.guard ?? null, ...k.registrations.map((r) => r.guard)]) {
+    if (g && !holds(parseCondition(g), config)) return `guard ${g} is false in this config`;
   }
-    const conds = [...(objectConds.find((c) => c.some((x) => !isOn(config, x))) ?? objectConds[0] ?? []), ...dirConditions(root, path.dirname(abs))];
-  const off = conds.filter((c) => !isOn(config, c));
-  if (off.length) return `${off[0]} is not set (Kbuild builds ${k.file} only with it)`;
-  for (const g of [k.guard, ...k.registrations.map((r) => r.guard)]) {
-    if (!g) continue;
-    const names = [...g.matchAll(/(!?)\s*(?:defined\s*\(?\s*|IS_ENABLED\s*\(\s*|IS_BUILTIN\s*\(\s*)?(CONFIG_\w+)/g)];
-    for (const [, neg, name] of names) {
-      const on = isOn(config, name);
-      if ((neg === '' && !on) || (neg === '!' && on)) return `guard ${g} is false in this config (${name}${on ? '=y' : ' not set'})`;
-    }
-  }
-  if (objectConds.some((c) => c.every((x) => isOn(config, x) && config.get(x) === 'm'))) return 'built as a module that the image does not ship';
   return null;
 }

@@ -15,7 +15,7 @@ import { formatDiffText } from '../compare/format';
 import { snapshotFromBtf, snapshotFromModel, type ApiSnapshot } from '../compare/shapes';
 import { relativizer } from '../output/protos';
 import { initParser } from '../parse/treeSitter';
-import { GitError, indexGitRevision } from '../workspace/gitTree';
+import { GitError, indexGitRevisions } from '../workspace/gitTree';
 import { indexPaths } from '../workspace/indexPaths';
 import { formatOption, type ParsedArgs, UsageError } from './args';
 import type { CliIo } from './io';
@@ -53,7 +53,7 @@ function sourceSnapshot(target: string, args: ParsedArgs, io: CliIo): ApiSnapsho
   return snapshotFromModel(result.index.model, relativizer(base));
 }
 
-function gitSnapshots(args: ParsedArgs, io: CliIo): { old: ApiSnapshot; new: ApiSnapshot; oldPath: string; newPath: string } {
+async function gitSnapshots(args: ParsedArgs, io: CliIo): Promise<{ old: ApiSnapshot; new: ApiSnapshot; oldPath: string; newPath: string }> {
   const first = args.options.get('--git') as string;
   let rev1 = first;
   let rev2: string | undefined;
@@ -67,14 +67,13 @@ function gitSnapshots(args: ParsedArgs, io: CliIo): { old: ApiSnapshot; new: Api
   const settings = settingsFor(args, cwd, io.err);
   addExcludes(args, settings.index.exclude);
   try {
-    const a = indexGitRevision(cwd, rev1, limits, settings);
-    const b = indexGitRevision(cwd, rev2, limits, settings);
-    const rel = relativizer(a.top);
+    const [a, b] = await indexGitRevisions(cwd, [rev1, rev2], limits, settings);
+    const rel = relativizer(a.ref.top);
     return {
       old: snapshotFromModel(a.index.model, rel),
       new: snapshotFromModel(b.index.model, rel),
-      oldPath: `${rev1} (${a.commit.slice(0, 12)})`,
-      newPath: `${rev2} (${b.commit.slice(0, 12)})`,
+      oldPath: `${rev1} (${a.ref.commit.slice(0, 12)})`,
+      newPath: `${rev2} (${b.ref.commit.slice(0, 12)})`,
     };
   } catch (e) {
     if (e instanceof GitError) throw new UsageError(e.message);
@@ -87,7 +86,7 @@ export async function diffCommand(args: ParsedArgs, io: CliIo): Promise<number> 
   await initParser();
   let input;
   if (args.options.has('--git')) {
-    input = gitSnapshots(args, io);
+    input = await gitSnapshots(args, io);
   } else {
     if (args.paths.length !== 2) throw new UsageError('diff needs OLD and NEW (trees, files or BTF files), or --git REV1 REV2 [PATH...]');
     const [oldPath, newPath] = args.paths;

@@ -445,11 +445,10 @@ function stripAddress(node: Node | undefined): string | null {
   return /^[A-Za-z_]\w*$/.test(node.text) ? node.text : null;
 }
 
-/** `static const struct btf_kfunc_id_set x = { .owner = THIS_MODULE, .set = &s, .filter = f };` */
-function readIdSets(ctx: Ctx, tree: Tree): IdSetFact[] {
-  const out: IdSetFact[] = [];
+/** Variables of struct `typeName` declared with an initializer list: `struct T name = { ... };` (any scope). */
+function* initializedVariables(ctx: Ctx, tree: Tree, typeName: string): Generator<{ decl: Node; name: string; value: Node }> {
   const seen = new Set<number>();
-  for (const at of codeOccurrences(ctx, 'btf_kfunc_id_set')) {
+  for (const at of codeOccurrences(ctx, typeName)) {
     const decl = declarationAt(tree, at);
     if (!decl || seen.has(decl.startIndex)) continue;
     seen.add(decl.startIndex);
@@ -457,16 +456,23 @@ function readIdSets(ctx: Ctx, tree: Tree): IdSetFact[] {
       if (d?.type !== 'init_declarator') continue;
       const name = readDeclarator(d.childForFieldName('declarator')).name;
       const value = d.childForFieldName('value');
-      if (!name || value?.type !== 'initializer_list') continue;
-      const fields = initializerPairs(value);
-      out.push({
-        name,
-        span: ctx.spanOf(decl.startIndex, decl.endIndex),
-        set: stripAddress(fields.get('set')),
-        filter: fields.get('filter')?.text ?? null,
-        guard: ctx.guards.at(decl.startIndex),
-      });
+      if (name && value?.type === 'initializer_list') yield { decl, name, value };
     }
+  }
+}
+
+/** `static const struct btf_kfunc_id_set x = { .owner = THIS_MODULE, .set = &s, .filter = f };` */
+function readIdSets(ctx: Ctx, tree: Tree): IdSetFact[] {
+  const out: IdSetFact[] = [];
+  for (const { decl, name, value } of initializedVariables(ctx, tree, 'btf_kfunc_id_set')) {
+    const fields = initializerPairs(value);
+    out.push({
+      name,
+      span: ctx.spanOf(decl.startIndex, decl.endIndex),
+      set: stripAddress(fields.get('set')),
+      filter: fields.get('filter')?.text ?? null,
+      guard: ctx.guards.at(decl.startIndex),
+    });
   }
   return out;
 }
@@ -474,40 +480,30 @@ function readIdSets(ctx: Ctx, tree: Tree): IdSetFact[] {
 /** `struct btf_id_dtor_kfunc dtors[] = { { .btf_id = L[0], .kfunc_btf_id = L[1] }, ... };` */
 function readDtorArrays(ctx: Ctx, tree: Tree): DtorArrayFact[] {
   const out: DtorArrayFact[] = [];
-  const seen = new Set<number>();
   const indexOf = (node: Node | undefined): { list: string; index: number } | undefined => {
     if (node?.type !== 'subscript_expression') return undefined;
     const list = node.childForFieldName('argument')?.text;
     const index = Number(node.childForFieldName('index')?.text);
     return list && Number.isInteger(index) ? { list, index } : undefined;
   };
-  for (const at of codeOccurrences(ctx, 'btf_id_dtor_kfunc')) {
-    const decl = declarationAt(tree, at);
-    if (!decl || seen.has(decl.startIndex)) continue;
-    seen.add(decl.startIndex);
-    for (const d of decl.childrenForFieldName('declarator')) {
-      if (d?.type !== 'init_declarator') continue;
-      const name = readDeclarator(d.childForFieldName('declarator')).name;
-      const value = d.childForFieldName('value');
-      if (!name || value?.type !== 'initializer_list') continue;
-      const pairs: DtorPair[] = [];
-      for (const item of value.namedChildren) {
-        if (item?.type !== 'initializer_list') continue;
-        const fields = initializerPairs(item);
-        const type = indexOf(fields.get('btf_id'));
-        const func = indexOf(fields.get('kfunc_btf_id'));
-        if (type && func && type.list === func.list) {
-          pairs.push({
-            list: type.list,
-            typeIndex: type.index,
-            funcIndex: func.index,
-            span: ctx.spanOf(item.startIndex, item.endIndex),
-            guard: ctx.guards.at(item.startIndex),
-          });
-        }
+  for (const { decl, name, value } of initializedVariables(ctx, tree, 'btf_id_dtor_kfunc')) {
+    const pairs: DtorPair[] = [];
+    for (const item of value.namedChildren) {
+      if (item?.type !== 'initializer_list') continue;
+      const fields = initializerPairs(item);
+      const type = indexOf(fields.get('btf_id'));
+      const func = indexOf(fields.get('kfunc_btf_id'));
+      if (type && func && type.list === func.list) {
+        pairs.push({
+          list: type.list,
+          typeIndex: type.index,
+          funcIndex: func.index,
+          span: ctx.spanOf(item.startIndex, item.endIndex),
+          guard: ctx.guards.at(item.startIndex),
+        });
       }
-      out.push({ name, pairs, span: ctx.spanOf(decl.startIndex, decl.endIndex) });
     }
+    out.push({ name, pairs, span: ctx.spanOf(decl.startIndex, decl.endIndex) });
   }
   return out;
 }

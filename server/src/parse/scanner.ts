@@ -347,6 +347,18 @@ export function nextCodeChar(scan: SourceScan, from: number, limit = scan.text.l
   return limit;
 }
 
+/** When a comment or a string/char literal starts at `i`, the offset just past it; otherwise -1. */
+function skipCommentOrLiteral(text: string, i: number, limit: number): number {
+  const c = text.charCodeAt(i);
+  if (c === SLASH && i + 1 < limit) {
+    const d = text.charCodeAt(i + 1);
+    if (d === STAR) return skipBlockComment(text, i);
+    if (d === SLASH) return skipLineComment(text, i);
+  }
+  if (c === DQUOTE || c === SQUOTE) return skipLiteral(text, i, c);
+  return -1;
+}
+
 /**
  * Given the offset of a '(' in code, the offset of its matching ')' (skipping comments, literals and directives),
  * or -1 when unbalanced before `limit`.
@@ -357,12 +369,9 @@ export function matchParen(scan: SourceScan, open: number, limit = scan.text.len
   let i = open;
   while (i < limit) {
     const c = text.charCodeAt(i);
-    if (c === SLASH && i + 1 < limit && (text.charCodeAt(i + 1) === STAR || text.charCodeAt(i + 1) === SLASH)) {
-      i = text.charCodeAt(i + 1) === STAR ? skipBlockComment(text, i) : skipLineComment(text, i);
-      continue;
-    }
-    if (c === DQUOTE || c === SQUOTE) {
-      i = skipLiteral(text, i, c);
+    const skipped = skipCommentOrLiteral(text, i, limit);
+    if (skipped !== -1) {
+      i = skipped;
       continue;
     }
     if (c === HASH) {
@@ -425,12 +434,9 @@ export function splitArgs(scan: SourceScan, open: number, close: number): Arg[] 
   let i = open + 1;
   while (i < close) {
     const c = text.charCodeAt(i);
-    if (c === SLASH && i + 1 < close && (text.charCodeAt(i + 1) === STAR || text.charCodeAt(i + 1) === SLASH)) {
-      i = text.charCodeAt(i + 1) === STAR ? skipBlockComment(text, i) : skipLineComment(text, i);
-      continue;
-    }
-    if (c === DQUOTE || c === SQUOTE) {
-      i = skipLiteral(text, i, c);
+    const skipped = skipCommentOrLiteral(text, i, close);
+    if (skipped !== -1) {
+      i = skipped;
       continue;
     }
     if (c === 40 || c === 91 || c === LBRACE) depth++;

@@ -15,10 +15,10 @@
 import type { SetEntry } from '../facts/types';
 import type { Kfunc, Located } from '../model/types';
 import type { FunctionFact } from '../facts/types';
-import { and, type Cond, counterexample, describeAssignment, or, parseCondition, renderCondition } from './conditions';
+import { and, type Cond, counterexample, describeAssignment, or, parseCondition, renderCondition } from '../kernel/conditions';
 import { realDefinitions } from './definitionShared';
 import { entryLabel } from './helpers';
-import { KbuildConditions } from './kbuild';
+import { KbuildConditions } from '../kernel/kbuild';
 import type { Finding, RelatedLocation, Rule, RuleContext } from './types';
 
 interface EntryRef {

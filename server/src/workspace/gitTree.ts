@@ -7,7 +7,7 @@
  * from its include/linux/btf.h. Definitions of registered names in files without a marker (pre-6.3 kfuncs in
  * net/ipv4/tcp_cong.c) are found with a second `git grep -w` for exactly those names.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type { Settings } from '../config';
 import { extractFacts } from '../facts/extract';
@@ -43,14 +43,15 @@ export function resolveCommit(top: string, rev: string): string {
   return res.stdout.toString().trim();
 }
 
-/** Pathspecs for .c/.h files under the limit paths (repository-relative), or the whole tree. */
-function sourcePathspecs(limits: string[]): string[] {
-  if (limits.length === 0) return ['*.c', '*.h'];
+/** Pathspecs for source files (`.c`/`.h`, or just `.c`) under the limit paths (repository-relative), or the whole tree. */
+function sourcePathspecs(limits: string[], exts: string[] = ['c', 'h']): string[] {
+  const all = exts.map((e) => `*.${e}`);
+  if (limits.length === 0) return all;
   return limits.flatMap((p) => {
     const clean = p.replace(/\/+$/, '');
-    if (clean === '' || clean === '.') return ['*.c', '*.h'];
-    if (/\.[ch]$/.test(clean)) return [clean];
-    return [`${clean}/*.c`, `${clean}/*.h`];
+    if (clean === '' || clean === '.') return all;
+    if (/\.[ch]$/.test(clean)) return exts.includes(clean.slice(-1)) ? [clean] : [];
+    return all.map((g) => `${clean}/${g}`);
   });
 }
 
@@ -72,10 +73,58 @@ function parseBatch(out: Buffer, names: string[]): Map<string, Buffer> {
   return blobs;
 }
 
-export interface GitRevisionTree {
-  /** Top-level directory of the checkout; files are named `<top>/<path>` so relative paths come out repo-relative. */
+/** A revision located in a checkout: the top-level directory, the commit, and limits relative to the top. */
+export interface GitRevisionRef {
   top: string;
+  rev: string;
   commit: string;
+  /** Repository-relative limit paths (empty: the whole tree). */
+  limits: string[];
+}
+
+export function locateRevision(cwd: string, rev: string, limits: string[]): GitRevisionRef {
+  const top = gitTopLevel(cwd);
+  const commit = resolveCommit(top, rev);
+  const relLimits = limits.map((p) => {
+    const rel = path.relative(top, path.resolve(cwd, p)).split(path.sep).join('/');
+    if (rel.startsWith('..') || path.isAbsolute(rel)) throw new GitError(`${p} is outside the git checkout ${top}`);
+    return rel;
+  });
+  return { top, rev, commit, limits: relLimits };
+}
+
+function grepArgs(ref: GitRevisionRef, patternArgs: string[], exts?: string[]): string[] {
+  return ['grep', '-l', '-z', '-I', '--no-color', ...patternArgs, ref.commit, '--', ...sourcePathspecs(ref.limits, exts)];
+}
+
+function grepOutput(ref: GitRevisionRef, stdout: Buffer): string[] {
+  const prefix = `${ref.commit}:`;
+  return stdout.toString('utf8').split('\0').filter(Boolean).map((n) => (n.startsWith(prefix) ? n.slice(prefix.length) : n));
+}
+
+const MARKER_ARGS = MARKERS.flatMap((m) => ['-F', '-e', m]);
+
+/**
+ * The repository-relative .c/.h files of a revision that mention a kfunc marker. Asynchronous so that the greps of
+ * both sides of a diff run at the same time (each inflates every blob of its tree).
+ */
+export function grepMarked(ref: GitRevisionRef): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', grepArgs(ref, MARKER_ARGS), { cwd: ref.top, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('error', (e) => reject(new GitError(`cannot run git: ${e.message}`)));
+    child.on('close', (code) => {
+      if ((code ?? 2) > 1) reject(new GitError(`git grep failed: ${Buffer.concat(err).toString().trim()}`));
+      else resolve(grepOutput(ref, Buffer.concat(out)));
+    });
+  });
+}
+
+export interface GitRevisionTree {
+  ref: GitRevisionRef;
   tree: SourceTree;
   kernel: KernelInfo;
   /** Reads blobs of `<top>/<path>` files of this revision in one git call. */
@@ -85,17 +134,11 @@ export interface GitRevisionTree {
 }
 
 /**
- * Opens one revision. `limits` are paths (relative to `cwd` or absolute) that restrict which files are indexed;
- * the version and flag table always come from the top of the tree.
+ * Opens one revision over the marked files `grepMarked` found. Files are named `<top>/<path>`, so paths made
+ * relative to the top come out repository-relative; the version and flag table come from the top of the tree.
  */
-export function openGitRevision(cwd: string, rev: string, limits: string[], settings: Settings): GitRevisionTree {
-  const top = gitTopLevel(cwd);
-  const commit = resolveCommit(top, rev);
-  const relLimits = limits.map((p) => {
-    const rel = path.relative(top, path.resolve(cwd, p)).split(path.sep).join('/');
-    if (rel.startsWith('..') || path.isAbsolute(rel)) throw new GitError(`${p} is outside the git checkout ${top}`);
-    return rel;
-  });
+export function openGitRevision(ref: GitRevisionRef, marked: string[], settings: Settings): GitRevisionTree {
+  const { top, commit, rev } = ref;
   const abs = (rel: string) => `${top}/${rel}`;
   const relOf = (file: string) => (file.startsWith(`${top}/`) ? file.slice(top.length + 1) : null);
   const filter = new PathFilter(settings.index.exclude);
@@ -103,13 +146,6 @@ export function openGitRevision(cwd: string, rev: string, limits: string[], sett
     const segments = rel.split('/');
     if (segments.slice(0, -1).some((s) => s === 'progs' || s === 'node_modules' || s === '.git')) return false;
     return !filter.excluded(abs(rel), top, false);
-  };
-
-  const grep = (args: string[]): string[] => {
-    const res = git(top, ['grep', '-l', '-z', '-I', '--no-color', ...args, commit, '--', ...sourcePathspecs(relLimits)]);
-    if (res.status > 1) throw new GitError(`git grep failed: ${res.stderr}`);
-    const prefix = `${commit}:`;
-    return res.stdout.toString('utf8').split('\0').filter(Boolean).map((n) => (n.startsWith(prefix) ? n.slice(prefix.length) : n));
   };
 
   const readMany = (files: string[]): Map<string, Buffer> => {
@@ -140,8 +176,7 @@ export function openGitRevision(cwd: string, rev: string, limits: string[], sett
     return text;
   };
 
-  const marked = grep(MARKERS.flatMap((m) => ['-F', '-e', m])).filter(kept).sort();
-  const files = marked.map(abs);
+  const files = marked.filter(kept).sort().map(abs);
   const blobs = readMany(files);
   const notes: SourceTree['notes'] = [];
   const tree: SourceTree = {
@@ -173,9 +208,13 @@ export function openGitRevision(cwd: string, rev: string, limits: string[], sett
 
   const grepWords = (words: string[]): string[] => {
     if (words.length === 0) return [];
-    return grep(['-w', ...words.flatMap((w) => ['-F', '-e', w])]).filter((r) => r.endsWith('.c') && kept(r));
+    const pathspecs = sourcePathspecs(ref.limits, ['c']);
+    if (pathspecs.length === 0) return [];
+    const res = git(top, grepArgs(ref, ['-w', ...words.flatMap((w) => ['-F', '-e', w])], ['c']));
+    if (res.status > 1) throw new GitError(`git grep failed: ${res.stderr}`);
+    return grepOutput(ref, res.stdout).filter((r) => r.endsWith('.c') && kept(r));
   };
-  return { top, commit, tree, kernel, readMany, grepWords };
+  return { ref, tree, kernel, readMany, grepWords };
 }
 
 /** Does the text use `name` as a word followed by `(` (a definition or prototype candidate)? */
@@ -184,17 +223,19 @@ function mentionsAsFunction(text: string, name: string): boolean {
   return re.test(text);
 }
 
+export type GitIndexResult = IndexResult & { ref: GitRevisionRef };
+
 /**
  * Indexes one revision like indexPaths indexes a tree: the marked files, then definitions of registered names that
  * no marked file defines, from the files `git grep -w` finds for them.
  */
-export function indexGitRevision(cwd: string, rev: string, limits: string[], settings: Settings): IndexResult & { top: string; commit: string } {
-  const g = openGitRevision(cwd, rev, limits, settings);
+export function indexGitRevision(ref: GitRevisionRef, marked: string[], settings: Settings): GitIndexResult {
+  const g = openGitRevision(ref, marked, settings);
   const result = indexTree(g.tree, g.kernel, settings);
   const missing = [...undefinedRegisteredNames(result.index)];
   if (missing.length > 0) {
     const markedSet = new Set(g.tree.files);
-    const candidates = g.grepWords(missing).map((r) => `${g.top}/${r}`).filter((f) => !markedSet.has(f));
+    const candidates = g.grepWords(missing).map((r) => `${ref.top}/${r}`).filter((f) => !markedSet.has(f));
     const blobs = g.readMany(candidates);
     const maxBytes = settings.index.maxFileSizeKB * 1024;
     for (const [file, buf] of blobs) {
@@ -209,5 +250,12 @@ export function indexGitRevision(cwd: string, rev: string, limits: string[], set
       }
     }
   }
-  return { ...result, top: g.top, commit: g.commit };
+  return { ...result, ref };
+}
+
+/** Several revisions of the checkout around `cwd` (the marker greps run concurrently), indexed in order. */
+export async function indexGitRevisions(cwd: string, revs: string[], limits: string[], settings: Settings): Promise<GitIndexResult[]> {
+  const refs = revs.map((rev) => locateRevision(cwd, rev, limits));
+  const marked = await Promise.all(refs.map(grepMarked));
+  return refs.map((ref, i) => indexGitRevision(ref, marked[i], settings));
 }

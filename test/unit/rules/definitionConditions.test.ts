@@ -3,8 +3,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { extractFacts } from '../../../server/src/facts/extract';
 import { initParser } from '../../../server/src/parse/treeSitter';
-import { counterexample, describeAssignment, parseCondition, renderCondition } from '../../../server/src/rules/conditions';
-import { KbuildConditions } from '../../../server/src/rules/kbuild';
+import { counterexample, describeAssignment, parseCondition, renderCondition } from '../../../server/src/kernel/conditions';
+import { KbuildConditions } from '../../../server/src/kernel/kbuild';
 
 const implies = (a: string, b: string) => counterexample(parseCondition(a), parseCondition(b)) === null;
 

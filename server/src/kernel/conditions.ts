@@ -145,14 +145,14 @@ export function parseCondition(text: string): Cond {
   return i < tokens.length ? { kind: 'atom', name: tokens.join(' ') } : c;
 }
 
-function atomsOf(c: Cond, out: Set<string>): Set<string> {
+export function atomsOf(c: Cond, out: Set<string>): Set<string> {
   if (c.kind === 'atom') out.add(c.name);
   else if (c.kind === 'not') atomsOf(c.arg, out);
   else if (c.kind === 'and' || c.kind === 'or') for (const a of c.args) atomsOf(a, out);
   return out;
 }
 
-function evaluate(c: Cond, env: Map<string, boolean>): boolean {
+export function evaluate(c: Cond, env: Map<string, boolean>): boolean {
   switch (c.kind) {
     case 'const':
       return c.value;
