@@ -1,60 +1,98 @@
 /** Fixes that rewrite BTF set macros: flag words of BTF_ID_FLAGS entries, and set macro names. */
 import type { SetEntry } from '../facts/types';
 import type { Kfunc, SetInfo } from '../model/types';
-import type { Fix, TextEdit } from '../rules/types';
+import type { Fix, RuleContext, TextEdit } from '../rules/types';
 import { joinSpans, pointAt } from './edits';
 
-/**
- * Edits that make `entry`'s flag argument(s) read `flags` (joined with ' | '), or drop the flag argument when
- * `flags` is empty. Undefined for entries produced by a macro expansion (their text is elsewhere).
- */
-export function rewriteFlagWord(file: string, entry: SetEntry, flags: string[]): TextEdit[] | undefined {
-  if (entry.viaMacro || !entry.closeParen) return undefined;
-  const word = flags.join(' | ');
-  const args = entry.flagArgSpans;
-  if (args.length === 0) {
-    return flags.length ? [{ file, span: pointAt(entry.closeParen, 'start'), newText: `, ${word}` }] : [];
-  }
-  const all = joinSpans(args[0], args[args.length - 1]);
-  if (flags.length === 0) return [{ file, span: joinSpans(pointAt(entry.nameSpan, 'end'), all), newText: '' }];
-  return [{ file, span: all, newText: word }];
+type TextOf = Pick<RuleContext, 'text'>;
+
+/** The first flag argument as written in the file (falls back to the parsed text when the file is unavailable). */
+function firstArgText(ctx: TextOf, file: string, entry: SetEntry): string {
+  const span = entry.flagArgSpans[0];
+  const text = ctx.text(file);
+  return span && text !== undefined ? text.slice(span.start, span.end) : (entry.flagArgs[0] ?? '');
 }
 
-/** Add KF_IMPLICIT_ARGS to every registration of the kfunc that lacks it (one fix, several sets). */
-export function addImplicitArgsFix(k: Kfunc): Fix | undefined {
+/**
+ * Edits that add `flag` to one entry with the smallest change, so the rest of the entry (other flag arguments,
+ * comments, line breaks, the writer's flag order) stays as written. Undefined for an entry produced by a macro
+ * expansion (its text is elsewhere).
+ */
+export function addFlagEdits(ctx: TextOf, file: string, entry: SetEntry, flag: string): TextEdit[] | undefined {
+  if (entry.viaMacro || !entry.closeParen) return undefined;
+  const args = entry.flagArgSpans;
+  if (args.length === 0) return [{ file, span: pointAt(entry.closeParen, 'start'), newText: `, ${flag}` }];
+  const written = firstArgText(ctx, file, entry);
+  const first = args[0];
+  if (written.trim() === '0') return [{ file, span: first, newText: flag }];
+  // An OR of names (maybe parenthesised) takes `| FLAG` at its end; anything else is parenthesised first.
+  if (/^[\s\w|()]*$/.test(written)) return [{ file, span: pointAt(first, 'end'), newText: ` | ${flag}` }];
+  return [{ file, span: first, newText: `(${written}) | ${flag}` }];
+}
+
+/** Edits that remove `flag` from one entry's first flag argument (an OR of names), or undefined. */
+export function removeFlagEdits(ctx: TextOf, file: string, entry: SetEntry, flag: string): TextEdit[] | undefined {
+  if (entry.viaMacro || !entry.closeParen || entry.flagArgSpans.length === 0) return undefined;
+  const bare = firstArgText(ctx, file, entry).trim().replace(/^\((.*)\)$/s, '$1');
+  const names = bare.split('|').map((n) => n.trim());
+  if (!names.every((n) => /^\w+$/.test(n)) || !names.includes(flag)) return undefined;
+  const rest = names.filter((n) => n !== flag);
+  const first = entry.flagArgSpans[0];
+  if (rest.length > 0) return [{ file, span: first, newText: rest.join(' | ') }];
+  // The flag was the whole word: drop the argument, or leave 0 before further (ignored) arguments.
+  if (entry.flagArgSpans.length > 1) return [{ file, span: first, newText: '0' }];
+  return [{ file, span: joinSpans(pointAt(entry.nameSpan, 'end'), first), newText: '' }];
+}
+
+/**
+ * Add `flag` to every registration of the kfunc that lacks it (one fix, several sets). With extra flag arguments
+ * the fix is not safe: flags-separate-args still reports them, now with a different first argument.
+ */
+export function addFlagFix(ctx: TextOf, k: Kfunc, flag: string, safe = true): Fix | undefined {
   const edits: TextEdit[] = [];
+  let extraArgs = false;
   for (const r of k.registrations) {
-    if (r.flags.includes('KF_IMPLICIT_ARGS')) continue;
-    const e = rewriteFlagWord(r.set.file, r.entry, [...r.entry.flags, 'KF_IMPLICIT_ARGS']);
+    if (r.flags.includes(flag)) continue;
+    const e = addFlagEdits(ctx, r.set.file, r.entry, flag);
     if (!e) return undefined;
     edits.push(...e);
+    if (r.entry.flagArgs.length > 1) extraArgs = true;
   }
   if (edits.length === 0) return undefined;
   const where = k.registrations.length > 1 ? ` (${edits.length} set${edits.length > 1 ? 's' : ''})` : '';
-  return { title: `Add KF_IMPLICIT_ARGS to BTF_ID_FLAGS(func, ${k.name})${where}`, safe: true, edits };
+  return { title: `Add ${flag} to BTF_ID_FLAGS(func, ${k.name})${where}`, safe: safe && !extraArgs, edits };
 }
 
-/** Remove a flag from every registration of the kfunc that has it. */
-export function removeFlagFix(k: Kfunc, flag: string, safe: boolean): Fix | undefined {
+/** Remove `flag` from every registration of the kfunc that has it. */
+export function removeFlagFix(ctx: TextOf, k: Kfunc, flag: string, safe = true): Fix | undefined {
   const edits: TextEdit[] = [];
+  let extraArgs = false;
   for (const r of k.registrations) {
     if (!r.entry.flags.includes(flag)) continue;
-    const e = rewriteFlagWord(r.set.file, r.entry, r.entry.flags.filter((f) => f !== flag));
+    const e = removeFlagEdits(ctx, r.set.file, r.entry, flag);
     if (!e) return undefined;
     edits.push(...e);
+    if (r.entry.flagArgs.length > 1) extraArgs = true;
   }
-  return edits.length ? { title: `Remove ${flag} from BTF_ID_FLAGS(func, ${k.name})`, safe, edits } : undefined;
+  return edits.length ? { title: `Remove ${flag} from BTF_ID_FLAGS(func, ${k.name})`, safe: safe && !extraArgs, edits } : undefined;
 }
 
 /** Remove one flag from one entry (a flag the target kernel removed). */
-export function removeFlagFromEntry(file: string, entry: SetEntry, flag: string): Fix | undefined {
-  const edits = rewriteFlagWord(file, entry, entry.flags.filter((f) => f !== flag));
-  return edits ? { title: `Remove ${flag} from BTF_ID_FLAGS(func, ${entry.name})`, safe: true, edits } : undefined;
+export function removeFlagFromEntry(ctx: TextOf, file: string, entry: SetEntry, flag: string): Fix | undefined {
+  const edits = removeFlagEdits(ctx, file, entry, flag);
+  return edits ? { title: `Remove ${flag} from BTF_ID_FLAGS(func, ${entry.name})`, safe: entry.flagArgs.length <= 1, edits } : undefined;
+}
+
+/** Edits that replace all of `entry`'s flag arguments with one word (joining separate arguments). */
+function rewriteFlagArgs(file: string, entry: SetEntry, word: string): TextEdit[] | undefined {
+  if (entry.viaMacro || !entry.closeParen || entry.flagArgSpans.length === 0) return undefined;
+  const args = entry.flagArgSpans;
+  return [{ file, span: joinSpans(args[0], args[args.length - 1]), newText: word }];
 }
 
 /** `BTF_ID_FLAGS(func, f, KF_A, KF_B)` → `BTF_ID_FLAGS(func, f, KF_A | KF_B)`. */
 export function joinFlagArgsFix(file: string, entry: SetEntry): Fix | undefined {
-  const edits = rewriteFlagWord(file, entry, entry.flagArgs);
+  const edits = rewriteFlagArgs(file, entry, entry.flagArgs.filter((a) => a !== '').join(' | '));
   return edits ? { title: `Join the flags of BTF_ID_FLAGS(func, ${entry.name}) with '|'`, safe: true, edits } : undefined;
 }
 

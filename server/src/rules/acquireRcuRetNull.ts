@@ -3,7 +3,7 @@
  * zero, so the acquire can fail; without KF_RET_NULL programs are not made to check for NULL (kfunc-spec §C.3 R-27;
  * Documentation/bpf/kfuncs.rst recommends it and every in-tree use follows it).
  */
-import { rewriteFlagWord } from '../fixes/entryFixes';
+import { addFlagEdits } from '../fixes/entryFixes';
 import { entryLabel } from './helpers';
 import { bodyMayReturnNull, fmodretOnly, isTestKfuncFile } from './setRuleHelpers';
 import type { Finding, Fix, Rule } from './types';
@@ -23,7 +23,7 @@ export const acquireRcuRetNull: Rule = {
       for (const r of k.registrations) {
         if (fmodretOnly(r.set)) continue;
         if (!r.flags.includes('KF_ACQUIRE') || !r.flags.includes('KF_RCU') || r.flags.includes('KF_RET_NULL')) continue;
-        const edits = rewriteFlagWord(r.set.file, r.entry, [...r.entry.flags, 'KF_RET_NULL']);
+        const edits = addFlagEdits(ctx, r.set.file, r.entry, 'KF_RET_NULL');
         // Not for --fix: programs that do not check the result stop loading once the flag is there.
         const fix: Fix | undefined = edits ? { title: `Add KF_RET_NULL to ${entryLabel(r)}`, safe: false, edits } : undefined;
         out.push({

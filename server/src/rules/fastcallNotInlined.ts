@@ -45,7 +45,7 @@ export const fastcallNotInlined: Rule = {
       const where = k.definition ?? null;
       const first = flagged[0];
       // Dropping the flag only gives up an optimisation; programs keep working on every kernel.
-      const fix = removeFlagFix(k, 'KF_FASTCALL', true);
+      const fix = removeFlagFix(ctx, k, 'KF_FASTCALL');
       out.push({
         file: where ? where.file : first.set.file,
         span: where ? where.fact.nameSpan : first.entry.nameSpan,

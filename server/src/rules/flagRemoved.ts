@@ -33,7 +33,7 @@ export const flagRemoved: Rule = {
           if (ctx.flags.flags.has(name) || entry.localFlagDefines?.includes(name)) continue;
           const f = KNOWN_FLAGS.find((x) => x.name === name);
           if (!f?.removedIn || compareVersions(ctx.version, f.removedIn) < 0) continue;
-          const fix = removeFlagFromEntry(set.file, entry, name);
+          const fix = removeFlagFromEntry(ctx, set.file, entry, name);
           out.push({
             file: set.file,
             span: flagNameSpan(ctx.text(set.file), entry, name),

@@ -4,7 +4,7 @@
  * that the implicit parameter is spelled in a way the build does not recognise (a typedef, `void *`)
  * (kfunc-spec §E.5).
  */
-import { removeImplicitArgsFlagFix } from '../fixes/implicitFixes';
+import { removeFlagFix } from '../fixes/entryFixes';
 import { entryLabel, listText, relatedDefinition, relatedEntry } from './helpers';
 import type { Finding, Rule } from './types';
 
@@ -37,7 +37,7 @@ export const implicitFlagWithoutArg: Rule = {
         ? ` (${suspect.name ?? 'a parameter'} is ${suspect.type.text}: typedefs are not resolved and void * is not an implicit type)`
         : '';
       const first = flagged[0];
-      const fix = removeImplicitArgsFlagFix(ctx, k);
+      const fix = removeFlagFix(ctx, k, 'KF_IMPLICIT_ARGS');
       out.push({
         file: first.set.file,
         span: first.entry.span,

@@ -2,7 +2,7 @@
  * implicit-without-flag: a parameter is implicit (type rule or name suffix) but a registration lacks
  * KF_IMPLICIT_ARGS, so the build keeps the full prototype and BPF programs would have to pass it themselves.
  */
-import { addImplicitArgsFlagFix } from '../fixes/implicitFixes';
+import { addFlagFix } from '../fixes/entryFixes';
 import { definedKfuncs, entryLabel, listText, relatedEntry } from './helpers';
 import { isLegacyImplHalf } from './prototypeShared';
 import type { Finding, Rule } from './types';
@@ -23,7 +23,7 @@ export const implicitWithoutFlag: Rule = {
       const lacking = k.registrations.filter((r) => !r.flags.includes('KF_IMPLICIT_ARGS'));
       if (lacking.length === 0) continue;
       const first = implicitParams[0];
-      const fix = addImplicitArgsFlagFix(ctx, k);
+      const fix = addFlagFix(ctx, k, 'KF_IMPLICIT_ARGS');
       out.push({
         file: def.file,
         span: first.span,

@@ -2,7 +2,7 @@
  * iterator-next-ret-null: an iterator `_next` without KF_RET_NULL. NULL is how _next says the iteration is over;
  * every in-tree _next carries the flag (kfunc-spec §C.2 R-11b). Registration does not check it.
  */
-import { rewriteFlagWord } from '../fixes/entryFixes';
+import { addFlagEdits } from '../fixes/entryFixes';
 import { entryLabel } from './helpers';
 import type { Finding, Fix, Rule } from './types';
 
@@ -18,7 +18,7 @@ export const iteratorNextRetNull: Rule = {
         if (!r.flags.includes('KF_ITER_NEXT') || r.flags.includes('KF_RET_NULL')) continue;
         // Several ITER flags on one entry: iterator-contract's finding (registration fails anyway).
         if (r.flags.some((f) => f === 'KF_ITER_NEW' || f === 'KF_ITER_DESTROY')) continue;
-        const edits = rewriteFlagWord(r.set.file, r.entry, [...r.entry.flags, 'KF_RET_NULL']);
+        const edits = addFlagEdits(ctx, r.set.file, r.entry, 'KF_RET_NULL');
         // Changes what the verifier demands of callers: offered, not applied by --fix.
         const fix: Fix | undefined = edits ? { title: `Add KF_RET_NULL to ${entryLabel(r)}`, safe: false, edits } : undefined;
         out.push({

@@ -21,7 +21,7 @@ export const retNullNonPointer: Rule = {
       const ret = def.fact.ret;
       // Typedef names we cannot resolve may hide a pointer: only known non-pointers count.
       if (!isKnownNonPointer(ret)) continue;
-      const fix = removeFlagFix(k, 'KF_RET_NULL', false);
+      const fix = removeFlagFix(ctx, k, 'KF_RET_NULL', false);
       out.push({
         file: def.file,
         span: def.fact.nameSpan,

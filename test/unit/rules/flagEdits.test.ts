@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { extractFacts } from '../../../server/src/facts/extract';
 import type { SetEntry } from '../../../server/src/facts/types';
 import { applyEdits } from '../../../server/src/fixes/edits';
-import { addFlagEdits, removeFlagEdits } from '../../../server/src/fixes/implicitFixes';
+import { addFlagEdits, removeFlagEdits } from '../../../server/src/fixes/entryFixes';
 import { initParser } from '../../../server/src/parse/treeSitter';
 
 beforeAll(async () => {
@@ -16,7 +16,7 @@ function edit(entryLines: string, make: typeof addFlagEdits): string | undefined
   const source = `BTF_KFUNCS_START(s)\n${entryLines}\nBTF_KFUNCS_END(s)\n`;
   const facts = extractFacts('t.c', source);
   const entry: SetEntry = facts.sets[0].entries[0];
-  const edits = make({ text: () => source }, 't.c', entry);
+  const edits = make({ text: () => source }, 't.c', entry, 'KF_IMPLICIT_ARGS');
   if (!edits) return undefined;
   const out = applyEdits(source, edits).text;
   return out.slice('BTF_KFUNCS_START(s)\n'.length, out.length - '\nBTF_KFUNCS_END(s)\n'.length);
