@@ -5,7 +5,8 @@
  */
 import { addFlagEdits } from '../fixes/entryFixes';
 import { entryLabel } from './helpers';
-import { bodyMayReturnNull, fmodretOnly, isTestKfuncFile } from './setRuleHelpers';
+import { bodyMayReturnNull, fmodretOnly } from './setRuleHelpers';
+import { isTestKfuncFile } from './helpers';
 import type { Finding, Fix, Rule } from './types';
 
 export const acquireRcuRetNull: Rule = {

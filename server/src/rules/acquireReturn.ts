@@ -2,7 +2,8 @@
  * acquire-return: KF_ACQUIRE on a kfunc that does not return a pointer to a struct. The verifier tracks the
  * acquired reference as a PTR_TO_BTF_ID and rejects every call otherwise (kfunc-spec §C.3 R-24).
  */
-import { isTestKfuncFile, fmodretOnly, isStructPointer, mayBeStructPointer, relatedFlagged } from './setRuleHelpers';
+import { fmodretOnly, isStructPointer, mayBeStructPointer, relatedFlagged } from './setRuleHelpers';
+import { isTestKfuncFile } from './helpers';
 import type { Finding, Rule } from './types';
 
 /**

@@ -7,15 +7,6 @@ export function isHeader(file: string): boolean {
 }
 
 /**
- * The kernel's own BPF selftest modules (tools/testing/selftests/bpf/bpf_testmod, later test_kmods/) exercise
- * unusual kfunc definitions on purpose, e.g. a deliberately static kfunc with an unused argument that tests
- * pahole's handling of optimised functions (6.12 bpf_testmod.c:734).
- */
-export function isTestKfuncFile(file: string): boolean {
-  return /(^|[\\/])tools[\\/]testing[\\/]selftests[\\/]/.test(file);
-}
-
-/**
  * A `static inline` body in a header with no `__bpf_kfunc`: the `!CONFIG_X` stub of a function whose real definition
  * lives in a .c file (crash_kexec in include/linux/crash_core.h). It never becomes a BTF FUNC.
  */

@@ -37,3 +37,12 @@ export function listText(items: string[]): string {
   if (items.length <= 1) return items.join('');
   return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
+
+/**
+ * Test kfunc modules (tools/testing/selftests/bpf's bpf_testmod, net/bpf/test_run.c) register deliberately broken
+ * kfuncs so the verifier's rejections can be tested: rules about what the verifier rejects at call time skip them.
+ */
+export function isTestKfuncFile(file: string): boolean {
+  const f = file.replace(/\\/g, '/');
+  return /(^|\/)tools\/testing\/selftests\//.test(f) || /(^|\/)net\/bpf\/test_run\.c$/.test(f);
+}

@@ -1,6 +1,7 @@
 /** kfunc-static: a kfunc with internal linkage may be inlined or dropped and then has no BTF FUNC. */
 import { removeStaticFix } from '../fixes/definitionFixes';
-import { isHeader, isTestKfuncFile } from './definitionShared';
+import { isHeader } from './definitionShared';
+import { isTestKfuncFile } from './helpers';
 import { definedKfuncs, relatedEntry } from './helpers';
 import type { Finding, Rule } from './types';
 

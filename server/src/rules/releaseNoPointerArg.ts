@@ -3,7 +3,8 @@
  * struct, or an allocated object `void *p__alloc` / `__refcounted_kptr`). The verifier rejects every call with
  * "release kernel function %s expects refcounted PTR_TO_BTF_ID" (kfunc-spec §C.3 R-26).
  */
-import { explicitParams, fmodretOnly, isTestKfuncFile, mayBeStructPointer, relatedFlagged } from './setRuleHelpers';
+import { explicitParams, fmodretOnly, mayBeStructPointer, relatedFlagged } from './setRuleHelpers';
+import { isTestKfuncFile } from './helpers';
 import type { Finding, Rule } from './types';
 
 /** Suffixes whose `void *` parameters the verifier treats as referenced program objects. */

@@ -3,7 +3,8 @@
  * verifier ignores it, so the flag or the return type is a mistake (kfunc-spec §C.3 R-25).
  */
 import { removeFlagFix } from '../fixes/entryFixes';
-import { fmodretOnly, isKnownNonPointer, isTestKfuncFile, relatedFlagged } from './setRuleHelpers';
+import { fmodretOnly, isKnownNonPointer, relatedFlagged } from './setRuleHelpers';
+import { isTestKfuncFile } from './helpers';
 import type { Finding, Rule } from './types';
 
 export const retNullNonPointer: Rule = {

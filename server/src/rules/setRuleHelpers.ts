@@ -176,18 +176,6 @@ export function fmodretOnly(set: SetInfo): boolean {
 // Kfuncs and their registrations
 
 /**
- * Test kfuncs: selftest modules under tools/testing/selftests and the kernel side of BPF_PROG_TEST_RUN
- * (net/bpf/test_run.c, which held the test kfuncs before bpf_testmod did) register deliberately invalid kfuncs so
- * that the verifier's rejections can be tested (6.12 bpf_testmod.c and 6.1 test_run.c: bpf_kfunc_call_int_mem_release
- * is KF_RELEASE on an `int *`, bpf_kfunc_call_test_acq_rdonly_mem is KF_ACQUIRE returning `int *`; both used by
- * progs/kfunc_call_fail.c). Verification-time rules stay silent there; registration-time rules do not.
- */
-export function isTestKfuncFile(file: string): boolean {
-  const f = file.replace(/\\/g, '/');
-  return /(^|\/)tools\/testing\/selftests\//.test(f) || /(^|\/)net\/bpf\/test_run\.c$/.test(f);
-}
-
-/**
  * Can the function body return NULL? False only when its code (comments dropped) has no NULL, no conditional get
  * (`*tryget*`, `*_not_zero*`), no `return 0;` and returns no call's result directly: an unconditional reference.
  */
