@@ -68,28 +68,38 @@ async function main() {
     if (!h) throw new Error(`no hover at ${JSON.stringify(position)}`);
   }
 
-  // Code actions: on each BTF_ID_FLAGS entry line and on the diagnostics' ranges.
-  const ranges = targets.map((p) => ({ start: { line: p.line, character: 0 }, end: { line: p.line, character: 40 } }));
-  for (const d of first.diagnostics) ranges.push(d.range);
+  // Code actions where there is a fix: separate flag arguments on an entry (flags-separate-args, "join with |").
+  const anchor = 'BTF_ID_FLAGS(func, bpf_dynptr_from_xdp';
+  const insertAt = positionOf(text, anchor, anchor.length);
+  const inserted = ', KF_RCU, KF_RET_NULL';
+  let version = client.nextVersion(uri);
+  const withDiag = client.nextDiagnostics((p) => p.uri === uri && p.version === version, 60_000);
+  await client.change(uri, [{ range: { start: insertAt, end: insertAt }, text: inserted }]);
+  const diagnosed = await withDiag;
+  const entryRange = { start: { line: insertAt.line, character: 0 }, end: { line: insertAt.line, character: 10 } };
   const actionMs: number[] = [];
+  let actionCount = 0;
   for (let i = 0; i < rounds * 2; i++) {
-    const range = ranges[i % ranges.length];
+    const range = i % 2 === 0 ? entryRange : (diagnosed.diagnostics[0]?.range ?? entryRange);
     t = performance.now();
-    await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range, context: { diagnostics: [] } });
+    const actions = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range, context: { diagnostics: [] } });
     actionMs.push(performance.now() - t);
+    actionCount = actions.length;
   }
+  console.log(`code actions offered on the entry: ${actionCount} (${diagnosed.diagnostics.map((d) => d.code).join(', ') || 'no diagnostics'})`);
+  version = client.nextVersion(uri);
+  const cleared = client.nextDiagnostics((p) => p.uri === uri && p.version === version, 60_000);
+  await client.change(uri, [{ range: { start: insertAt, end: { line: insertAt.line, character: insertAt.character + inserted.length } }, text: '' }]);
+  await cleared;
 
   // Edits that add and remove a diagnostic (separate flag arguments on an entry), one at a time.
   const editMs: number[] = [];
-  const anchor = 'BTF_ID_FLAGS(func, bpf_dynptr_from_xdp';
-  const insertAt = positionOf(client.text(uri), anchor, anchor.length);
-  const inserted = ', KF_RCU, KF_RET_NULL';
   for (let i = 0; i < rounds; i++) {
     const adding = i % 2 === 0;
     const change = adding
       ? { range: { start: insertAt, end: insertAt }, text: inserted }
       : { range: { start: insertAt, end: { line: insertAt.line, character: insertAt.character + inserted.length } }, text: '' };
-    const version = client.nextVersion(uri);
+    version = client.nextVersion(uri);
     const published = client.nextDiagnostics((p) => p.uri === uri && p.version === version, 60_000);
     t = performance.now();
     await client.change(uri, [change]);

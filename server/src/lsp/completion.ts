@@ -12,7 +12,8 @@ import { findKfunc } from './lookup';
 import { offsetAt, positionAt } from './positions';
 import type { Analysis } from './workspace';
 
-export const COMPLETION_TRIGGERS = ['(', ',', '|', ' '];
+/** Typing these inside BTF_ID_FLAGS opens the list; elsewhere the (cheap, text-only) answer is empty. */
+export const COMPLETION_TRIGGERS = ['(', ',', '|'];
 
 interface Slot {
   /** 0: prefix (`func`), 1: the name, 2: the flag word, 3+: separate flag arguments (a mistake, still completed). */
@@ -43,7 +44,9 @@ export function btfIdFlagsSlot(text: string, offset: number): Slot | undefined {
 }
 
 export function completion(analysis: Analysis, params: CompletionParams): CompletionList | null {
-  const d = analysis.fresh(params.textDocument.uri);
+  // No re-extraction here: the slot is found in the current text, and the names come from the last analysed state
+  // (completion is requested on keystrokes; the debounced diagnostics run does the extraction).
+  const d = analysis.doc(params.textDocument.uri);
   if (!d || d.skipped) return null;
   const text = d.doc.getText();
   const starts = analysis.lineStarts(d);

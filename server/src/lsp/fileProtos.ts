@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { formatVersion } from '../kernel/version';
+import type { Kfunc } from '../model/types';
 import { vmlinuxHBlock } from '../output/protos';
 import { relPath } from './hover';
 import type { FileProtosParams, FileProtosResult } from './protocol';
@@ -13,8 +14,7 @@ export function fileProtos(analysis: Analysis, params: FileProtosParams): FilePr
   const d = analysis.fresh(params.uri);
   if (!d) return null;
   const model = d.unit.index.model;
-  const inFile = (k: Parameters<NonNullable<Parameters<typeof vmlinuxHBlock>[1]>>[0]) =>
-    k.definition?.file === d.path || k.registrations.some((r) => r.set.file === d.path);
+  const inFile = (k: Kfunc) => k.definition?.file === d.path || k.registrations.some((r) => r.set.file === d.path);
   const kfuncs = [...model.kfuncs.values()].filter(inFile);
   const header = [
     `/* BPF-visible prototypes of ${relPath(d.unit, d.path)} (kernel ${formatVersion(model.context.version)}), as bpftool prints them into vmlinux.h. */`,

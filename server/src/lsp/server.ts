@@ -100,6 +100,10 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   const support: ClientSupport = { configuration: false, watchedFilesDynamic: false, configurationDynamic: false, workDoneProgress: false, hierarchicalSymbols: false, workspaceFolders: false };
   let initSettings: unknown = {};
   let shuttingDown = false;
+  /** `initialized` has run: settings read and the folders' indexing started. */
+  let started = false;
+  /** Settings changes being read (their re-indexing has not started yet): status reports them as indexing. */
+  let pendingSettings = 0;
 
   const noProgress: ProgressReporter = { begin() {}, report() {}, done() {} };
   const indexer = new Indexer(analysis, {
@@ -155,10 +159,30 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   }
 
   async function settingsChanged(): Promise<void> {
+    pendingSettings++;
+    try {
+      await fetchSettings();
+      const reindex = analysis.reconfigure();
+      const folders = new Set(reindex.map((u) => u.folder).filter((f): f is string => f !== null));
+      for (const f of folders) void indexer.index(f);
+      publisher.schedule(undefined, 0);
+    } finally {
+      pendingSettings--;
+    }
+  }
+
+  async function foldersChanged(e: { added: Array<{ uri: string }>; removed: Array<{ uri: string }> }): Promise<void> {
+    for (const f of e.removed) {
+      const p = uriToPath(f.uri);
+      indexer.stop(p);
+      analysis.removeFolder(p);
+    }
+    const added = e.added.filter((f) => isFileUri(f.uri)).map((f) => uriToPath(f.uri));
+    const removed = new Set(e.removed.map((f) => uriToPath(f.uri)));
+    analysis.setFolders([...analysis.folders.filter((f) => !removed.has(f)), ...added]);
+    analysis.rehome();
     await fetchSettings();
-    const reindex = analysis.reconfigure();
-    const folders = new Set(reindex.map((u) => u.folder).filter((f): f is string => f !== null));
-    for (const f of folders) void indexer.index(f);
+    for (const f of added) void indexer.index(f);
     publisher.schedule(undefined, 0);
   }
 
@@ -209,24 +233,19 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       if (support.workspaceFolders) {
         connection.workspace.onDidChangeWorkspaceFolders(
           guardNotification('didChangeWorkspaceFolders', async (e) => {
-            for (const f of e.removed) {
-              const p = uriToPath(f.uri);
-              indexer.stop(p);
-              analysis.removeFolder(p);
+            pendingSettings++;
+            try {
+              await foldersChanged(e);
+            } finally {
+              pendingSettings--;
             }
-            const added = e.added.filter((f) => isFileUri(f.uri)).map((f) => uriToPath(f.uri));
-            const removed = new Set(e.removed.map((f) => uriToPath(f.uri)));
-            analysis.setFolders([...analysis.folders.filter((f) => !removed.has(f)), ...added]);
-            analysis.rehome();
-            await fetchSettings();
-            for (const f of added) void indexer.index(f);
-            publisher.schedule(undefined, 0);
           }),
         );
       }
       await fetchSettings();
       analysis.reconfigure();
       for (const f of analysis.folders) void indexer.index(f);
+      started = true;
     }),
   );
 
@@ -326,7 +345,14 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onDefinition(guard('definition', null, (p) => definition(analysis, p)));
   connection.onReferences(guard('references', null, (p, token) => references(analysis, p, token)));
   connection.onCompletion(guard('completion', null, (p) => completion(analysis, p)));
-  connection.onCompletionResolve(guard('completionResolve', undefined as never, (item) => resolveCompletion(analysis, item)));
+  connection.onCompletionResolve((item) => {
+    try {
+      return resolveCompletion(analysis, item);
+    } catch (e) {
+      log(`completionResolve failed: ${(e as Error).stack ?? e}`);
+      return item;
+    }
+  });
   connection.onCodeAction(guard('codeAction', null, (p) => codeActions(analysis, publisher, p)));
   connection.onDocumentSymbol(guard('documentSymbol', null, (p) => documentSymbols(analysis, p, support.hierarchicalSymbols)));
   connection.onWorkspaceSymbol(guard('workspaceSymbol', [], (p, token) => workspaceSymbols(analysis, p, token)));
@@ -339,7 +365,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     return {
       pid: process.pid,
       version: VERSION,
-      indexing: indexer.busy,
+      indexing: !started || pendingSettings > 0 || indexer.busy,
       folders: [...indexer.stats.values()],
       units: analysis.allUnits().map((u) => ({
         root: u.root,
