@@ -16,6 +16,8 @@ export const nodeBundle = {
   logLevel: 'warning',
   define: {
     'import.meta.url': 'undefined',
+    // A new value per build: the facts cache only trusts results of the build that wrote them.
+    KFUNC_LSP_BUILD: JSON.stringify(`${Date.now().toString(36)}`),
     KFUNC_LSP_VERSION: JSON.stringify(JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version),
   },
   alias: { 'web-tree-sitter': path.join(root, 'node_modules/web-tree-sitter/tree-sitter.cjs') },

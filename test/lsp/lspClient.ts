@@ -30,11 +30,17 @@ export interface StartOptions {
   folders: string[];
   /** The `kfuncLsp` section answered to workspace/configuration. */
   settings?: Record<string, unknown>;
-  env?: Record<string, string>;
+  env?: NodeJS.ProcessEnv;
   /** Extra client capabilities merged in. */
   capabilities?: Record<string, unknown>;
   /** Arguments after `dist/cli.js` (default `--stdio`). */
   args?: string[];
+  /** Node options before `dist/cli.js` (`--require` a preload). */
+  nodeArgs?: string[];
+  /** Run the server as this user and group (tests running as root drop privileges to test permissions). */
+  uid?: number;
+  gid?: number;
+  cwd?: string;
 }
 
 type Waiter<T> = { test: (v: T) => boolean; resolve: (v: T) => void };
@@ -45,6 +51,8 @@ export class LspClient {
   readonly messages: Array<{ type: number; message: string }> = [];
   readonly logs: string[] = [];
   readonly progress: unknown[] = [];
+  /** Every $/progress notification with the time it arrived (performance.now()). */
+  readonly progressLog: Array<{ at: number; params: { token: unknown; value: { kind: string } } }> = [];
   readonly registrations: unknown[] = [];
   settings: Record<string, unknown>;
   private diagWaiters: Array<Waiter<PublishDiagnosticsParams>> = [];
@@ -73,7 +81,10 @@ export class LspClient {
     });
     conn.onNotification('window/showMessage', (p: { type: number; message: string }) => void this.messages.push(p));
     conn.onNotification('window/logMessage', (p: { message: string }) => void this.logs.push(p.message));
-    conn.onNotification('$/progress', (p: unknown) => void this.progress.push(p));
+    conn.onNotification('$/progress', (p: { token: unknown; value: { kind: string } }) => {
+      this.progress.push(p);
+      this.progressLog.push({ at: performance.now(), params: p });
+    });
     conn.onRequest('workspace/configuration', (p: { items: Array<{ section?: string }> }) =>
       p.items.map((i) => (i.section === 'kfuncLsp' ? this.settings : null)),
     );
@@ -86,9 +97,12 @@ export class LspClient {
   }
 
   static async start(options: StartOptions): Promise<{ client: LspClient; init: InitializeResult }> {
-    const proc = spawn(process.execPath, [CLI, ...(options.args ?? ['--stdio'])], {
+    const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, ...(options.args ?? ['--stdio'])], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, ...(options.env ?? {}) },
+      ...(options.uid !== undefined ? { uid: options.uid } : {}),
+      ...(options.gid !== undefined ? { gid: options.gid } : {}),
+      ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     });
     const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
     conn.listen();

@@ -48,7 +48,7 @@ beforeAll(async () => {
 for (const root of roots) {
   describe(path.basename(root), () => {
     for (const dir of readdirSync(root).filter((d) => existsSync(path.join(root, d, 'expected.json'))).sort()) {
-      it(dir, () => {
+      it(dir, async () => {
         const folder = path.join(root, dir);
         const expected = stripNotes(JSON.parse(readFileSync(path.join(folder, 'expected.json'), 'utf8'))) as {
           kernelVersion?: string;
@@ -56,7 +56,7 @@ for (const root of roots) {
           kfuncs: Array<{ name: string }>;
           vmlinuxH?: string;
         };
-        const { index } = indexPaths([folder], defaultSettings());
+        const { index } = await indexPaths([folder], defaultSettings());
         const json = protosJson(index.model, folder);
         if (expected.kernelVersion) expect(json.kernelVersion).toBe(expected.kernelVersion);
         if (expected.exhaustive) {

@@ -21,9 +21,9 @@ interface Expect {
   fix?: string;
 }
 
-function check(dir: string): Diagnostic[] {
+async function check(dir: string): Promise<Diagnostic[]> {
   const settings = defaultSettings();
-  const { index } = indexPaths([dir], settings);
+  const { index } = await indexPaths([dir], settings);
   return runRules(ruleContext(index, true, readTextFile), settings);
 }
 
@@ -66,9 +66,9 @@ for (const code of codes) {
     for (const name of readdirSync(path.join(root, code)).sort()) {
       const dir = path.join(root, code, name);
       if (!existsSync(path.join(dir, 'expect.json'))) continue;
-      it(name, () => {
+      it(name, async () => {
         const want = JSON.parse(readFileSync(path.join(dir, 'expect.json'), 'utf8')) as Expect;
-        const all = check(dir);
+        const all = await check(dir);
         const mine = all.filter((d) => d.code === code);
         const got = mine.map((d) => ({ file: path.relative(dir, d.file), line: d.span.line + 1, kfunc: d.kfunc, severity: d.severity, message: d.message }));
         expect(got.map((g) => `${g.file}:${g.line}`)).toEqual(want.diagnostics.map((w) => `${w.file}:${w.line}`));
@@ -85,7 +85,7 @@ for (const code of codes) {
           for (const fix of d.fixes ?? []) {
             if (!fix.safe) continue;
             const copy = applyFix(dir, fix);
-            const after = check(copy).map((x) => key(x, copy));
+            const after = (await check(copy)).map((x) => key(x, copy));
             expect(after, `after "${fix.title}"`).not.toContain(key(d, dir));
             const added = after.filter((k) => !before.has(k));
             expect(added, `new diagnostics after "${fix.title}"`).toEqual([]);

@@ -20,7 +20,7 @@ const VALUE_OPTIONS: Record<string, string[]> = {
   diff: ['--format', '--git', '--exclude'],
 };
 const FLAG_OPTIONS: Record<string, string[]> = {
-  '*': ['--json', '--help'],
+  '*': ['--json', '--help', '--no-cache'],
   check: ['--fix'],
   verify: ['--strict'],
   diff: ['--strict'],

@@ -1,9 +1,9 @@
 /** `kfunc-lsp check [--format text|json|sarif] [--fix] PATH...` (contracts §2, §2.3). */
+import { reportNotes } from './notes';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { applyEdits } from '../fixes/edits';
 import { formatJson, formatSarif, formatText, summarize } from '../output/diagnostics';
 import { relativizer } from '../output/protos';
-import { initParser } from '../parse/treeSitter';
 import { ruleContext } from '../rules/context';
 import { runRules } from '../rules/run';
 import type { Diagnostic, TextEdit } from '../rules/types';
@@ -14,10 +14,10 @@ import { settingsFor } from './settings';
 
 declare const KFUNC_LSP_VERSION: string | undefined;
 
-function analyse(args: ParsedArgs, io: CliIo) {
+async function analyse(args: ParsedArgs, io: CliIo) {
   const settings = settingsFor(args, args.paths[0], io.err);
-  const result = indexPaths(args.paths, settings);
-  for (const n of result.notes) io.err(`kfunc-lsp: ${n.file}: ${n.message}`);
+  const result = await indexPaths(args.paths, settings, { cache: !args.options.has('--no-cache') });
+  reportNotes(result.notes, io);
   const diagnostics = runRules(ruleContext(result.index, true, readTextFile), settings);
   return { result, diagnostics };
 }
@@ -42,13 +42,12 @@ function applySafeFixes(diagnostics: Diagnostic[], rel: (f: string) => string): 
 
 export async function checkCommand(args: ParsedArgs, io: CliIo): Promise<number> {
   const format = formatOption(args, ['text', 'json', 'sarif'], 'text');
-  await initParser();
   const rel = relativizer(args.paths[0]);
-  let { result, diagnostics } = analyse(args, io);
+  let { result, diagnostics } = await analyse(args, io);
   if (args.options.has('--fix')) {
     const applied = applySafeFixes(diagnostics, rel);
     for (const line of applied) io.err(line);
-    if (applied.length) ({ result, diagnostics } = analyse(args, io));
+    if (applied.length) ({ result, diagnostics } = await analyse(args, io));
   }
   const summary = summarize(diagnostics, result.filesParsed);
   if (format === 'json') io.out(JSON.stringify(formatJson(diagnostics, rel, summary), null, 2) + '\n');

@@ -4,6 +4,7 @@
  * checkout around the current directory (read from git objects, no checkout). Exit 0; with --strict, 1 when a
  * change is breaking; 2 on usage or unreadable input.
  */
+import { reportNotes } from './notes';
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Btf } from '../btf/btf';
@@ -35,7 +36,7 @@ function isBtfFile(file: string): boolean {
   return isElf(head) || Btf.isBtf(head);
 }
 
-function sourceSnapshot(target: string, args: ParsedArgs, io: CliIo): ApiSnapshot {
+async function sourceSnapshot(target: string, args: ParsedArgs, io: CliIo): Promise<ApiSnapshot> {
   if (isBtfFile(target)) {
     try {
       return snapshotFromBtf(loadBtfFile(target));
@@ -46,8 +47,8 @@ function sourceSnapshot(target: string, args: ParsedArgs, io: CliIo): ApiSnapsho
   }
   const settings = settingsFor(args, target, io.err);
   addExcludes(args, settings.index.exclude);
-  const result = indexPaths([target], settings);
-  for (const n of result.notes) io.err(`kfunc-lsp: ${n.file}: ${n.message}`);
+  const result = await indexPaths([target], settings, { cache: !args.options.has('--no-cache') });
+  reportNotes(result.notes, io);
   // Paths relative to the tree given (a file: its directory), so that the same file compares equal on both sides.
   const base = statSync(target).isDirectory() ? target : path.dirname(target);
   return snapshotFromModel(result.index.model, relativizer(base));
@@ -91,7 +92,7 @@ export async function diffCommand(args: ParsedArgs, io: CliIo): Promise<number> 
     if (args.paths.length !== 2) throw new UsageError('diff needs OLD and NEW (trees, files or BTF files), or --git REV1 REV2 [PATH...]');
     const [oldPath, newPath] = args.paths;
     for (const p of args.paths) if (!existsSync(p)) throw new UsageError(`no such file or directory: ${p}`);
-    input = { old: sourceSnapshot(oldPath, args, io), new: sourceSnapshot(newPath, args, io), oldPath, newPath };
+    input = { old: await sourceSnapshot(oldPath, args, io), new: await sourceSnapshot(newPath, args, io), oldPath, newPath };
   }
   const report = diffSnapshots(input);
   io.out(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatDiffText(report));

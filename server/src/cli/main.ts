@@ -7,6 +7,7 @@ import { protosCommand } from './protosCommand';
 import { verifyCommand } from './verifyCommand';
 import { diffCommand } from './diffCommand';
 import { runServer } from '../lsp/server';
+import { isScanWorker, runScanWorker, setScanWorkerScript } from '../workspace/scanPool';
 
 const USAGE = `usage:
   kfunc-lsp --stdio                          language server over stdio (also: serve --stdio | --node-ipc | --socket=N)
@@ -65,7 +66,10 @@ export function isServerInvocation(argv: string[]): boolean {
   return rest.some((a) => a === '--stdio' || a === '--node-ipc' || /^--socket=\d+$/.test(a));
 }
 
-if (require.main === module) {
+if (require.main === module && isScanWorker()) runScanWorker();
+else if (require.main === module) {
+  // This file (the bundled dist/cli.js) is also the scan worker's script: indexing runs in worker threads.
+  setScanWorkerScript(__filename);
   const argv = process.argv.slice(2);
   if (isServerInvocation(argv)) runServer();
   else if (argv[0] === 'serve') {

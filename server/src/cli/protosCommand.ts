@@ -1,5 +1,5 @@
 /** `kfunc-lsp protos [--json] PATH...`: the BPF-visible prototypes of every kfunc under PATH. */
-import { initParser } from '../parse/treeSitter';
+import { reportNotes } from './notes';
 import { protosJson, vmlinuxHBlock } from '../output/protos';
 import { indexPaths } from '../workspace/indexPaths';
 import { formatOption, type ParsedArgs } from './args';
@@ -9,9 +9,8 @@ import { settingsFor } from './settings';
 export async function protosCommand(args: ParsedArgs, io: CliIo): Promise<number> {
   const format = formatOption(args, ['text', 'json'], 'text');
   const settings = settingsFor(args, args.paths[0], io.err);
-  await initParser();
-  const result = indexPaths(args.paths, settings);
-  for (const n of result.notes) io.err(`kfunc-lsp: ${n.file}: ${n.message}`);
+  const result = await indexPaths(args.paths, settings, { cache: !args.options.has('--no-cache') });
+  reportNotes(result.notes, io);
   const model = result.index.model;
   io.out(format === 'json' ? JSON.stringify(protosJson(model, args.paths[0]), null, 2) + '\n' : vmlinuxHBlock(model));
   return 0;

@@ -3,6 +3,7 @@
  * against a built kernel's BTF (vmlinux ELF, raw BTF such as /sys/kernel/btf/vmlinux, or a module .ko on its base).
  * Exit 1 on a mismatch (and with --strict on kfuncs found on one side only), 2 on usage or unreadable input.
  */
+import { reportNotes } from './notes';
 import { existsSync, readFileSync } from 'node:fs';
 import { BtfError } from '../btf/errors';
 import { ElfFile, isElf } from '../btf/elf';
@@ -11,7 +12,6 @@ import type { Btf } from '../btf/btf';
 import { formatVerifyText } from '../compare/format';
 import { verify } from '../compare/verify';
 import { relativizer } from '../output/protos';
-import { initParser } from '../parse/treeSitter';
 import { indexPaths } from '../workspace/indexPaths';
 import { formatOption, type ParsedArgs, UsageError } from './args';
 import type { CliIo } from './io';
@@ -79,9 +79,8 @@ export async function verifyCommand(args: ParsedArgs, io: CliIo): Promise<number
 
   const settings = settingsFor(args, args.paths[0], io.err);
   addExcludes(args, settings.index.exclude);
-  await initParser();
-  const result = indexPaths(args.paths, settings);
-  for (const n of result.notes) io.err(`kfunc-lsp: ${n.file}: ${n.message}`);
+  const result = await indexPaths(args.paths, settings, { cache: !args.options.has('--no-cache') });
+  reportNotes(result.notes, io);
   const report = verify({ model: result.index.model, loaded, btfFile, baseFile, rel: relativizer(args.paths[0]) });
 
   if (format === 'json') io.out(`${JSON.stringify(report, null, 2)}\n`);

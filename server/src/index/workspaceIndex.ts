@@ -30,11 +30,15 @@ export interface KernelInfo {
  */
 export function resolveKernel(start: string, settings: Settings, readText: ReadText, found?: KernelTree): KernelInfo {
   const tree = found ?? findKernelTree(start);
-  const configured = settings.kernelVersion !== 'auto' ? parseVersion(settings.kernelVersion) : undefined;
-  const version = configured ?? tree.version ?? NEWEST_KNOWN;
-  const versionSource = configured ? 'setting' : tree.version ? 'Makefile' : 'default';
   const root = tree.root ?? (start ? path.resolve(start) : null);
-  const btfH = root ? readText(path.join(root, 'include/linux/btf.h')) : undefined;
+  return kernelInfo(root, tree.version, root ? readText(path.join(root, 'include/linux/btf.h')) : undefined, settings);
+}
+
+/** The kernel of a tree, from its Makefile version and its include/linux/btf.h text (either may be missing). */
+export function kernelInfo(root: string | null, treeVersion: KernelVersion | null, btfH: string | undefined, settings: Settings): KernelInfo {
+  const configured = settings.kernelVersion !== 'auto' ? parseVersion(settings.kernelVersion) : undefined;
+  const version = configured ?? treeVersion ?? NEWEST_KNOWN;
+  const versionSource = configured ? 'setting' : treeVersion ? 'Makefile' : 'default';
   const fromHeader = btfH ? flagsFromBtfHeader(btfH) : undefined;
   // A tree's own btf.h is authoritative unless the user asked for another version.
   const flags: FlagTable =
@@ -66,7 +70,12 @@ function fileScopeCallNames(scan: ReturnType<typeof scanSource>): Set<string> {
 export class WorkspaceIndex {
   private readonly files = new Map<string, FileFacts>();
   private cached: KfuncModel | undefined;
+  private lastModel: KfuncModel | undefined;
   private readonly headerMacros = new Map<string, HeaderInfo | null>();
+  /** declaredInIncludes: the headers each file reaches, for its include list; dropped when a header table goes. */
+  private readonly declaredMemo = new Map<string, { facts: FileFacts; key: string; headers: HeaderInfo[] }>();
+  /** resolvePending answers by invocation (facts objects of unchanged files survive edits elsewhere). */
+  private pendingMemo = new WeakMap<PendingMacro, SetEntry[]>();
 
   constructor(
     public kernel: KernelInfo,
@@ -89,13 +98,14 @@ export class WorkspaceIndex {
   /** Replaces one file's facts; only the join is redone, lazily. */
   update(facts: FileFacts): void {
     this.files.set(facts.path, facts);
-    this.headerMacros.delete(facts.path);
+    if (this.headerMacros.delete(facts.path)) this.headersChanged();
     this.cached = undefined;
   }
 
   remove(file: string): void {
     if (this.files.delete(file)) this.cached = undefined;
-    this.headerMacros.delete(file);
+    if (this.headerMacros.delete(file)) this.headersChanged();
+    this.declaredMemo.delete(file);
   }
 
   /** New settings or kernel: the facts stay, the model is rebuilt. */
@@ -103,23 +113,37 @@ export class WorkspaceIndex {
     this.kernel = kernel;
     this.settings = settings;
     this.cached = undefined;
+    this.headersChanged(); // include candidates depend on the kernel root
+  }
+
+  /** A header table went (or the kernel root moved): what was looked up through headers is looked up again. */
+  private headersChanged(): void {
+    this.declaredMemo.clear();
+    this.pendingMemo = new WeakMap();
   }
 
   get model(): KfuncModel {
     if (!this.cached) {
       const ctx: ModelContext = { version: this.kernel.version, flags: this.kernel.flags, settings: this.settings };
-      this.cached = buildModel(this.files.values(), ctx, (file, pending) => this.resolvePending(file, pending));
+      // The previous model lends the kfuncs whose inputs did not change (see buildModel).
+      this.cached = buildModel(this.files.values(), ctx, (file, pending) => this.resolvePending(file, pending), this.lastModel);
+      this.lastModel = this.cached;
     }
     return this.cached;
   }
 
-  /** Candidate files for an `#include` written in `from`. */
+  /**
+   * Candidate files for an `#include` written in `from`. Never an absolute path, nor one outside the kernel tree:
+   * what a source file names must not make kfunc-lsp read elsewhere (`#include "/etc/passwd"`, `"../../../x.h"`).
+   */
   private includeCandidates(from: string, inc: { path: string; system: boolean }): string[] {
     const root = this.kernel.root;
     const out: string[] = [];
+    if (path.isAbsolute(inc.path)) return out;
     if (!inc.system) out.push(path.resolve(path.dirname(from), inc.path));
     if (root) {
       out.push(path.join(root, 'include', inc.path), path.join(root, 'include/uapi', inc.path));
+      return out.filter((c) => c.startsWith(root.endsWith(path.sep) ? root : root + path.sep));
     }
     return out;
   }
@@ -165,7 +189,13 @@ export class WorkspaceIndex {
   declaredInIncludes(file: string, name: string): boolean {
     const facts = this.files.get(file);
     if (!facts) return false;
-    return this.includedHeaders(facts, 3).some((h) => h.functionNames.has(name));
+    // The headers of a file are looked up once per include list (rules ask after every edit, per kfunc).
+    let memo = this.declaredMemo.get(file);
+    if (!memo || (memo.facts !== facts && memo.key !== JSON.stringify(facts.includes))) {
+      memo = { facts, key: JSON.stringify(facts.includes), headers: this.includedHeaders(facts, 3) };
+      this.declaredMemo.set(file, memo);
+    } else memo.facts = facts;
+    return memo.headers.some((h) => h.functionNames.has(name));
   }
 
   /**
@@ -173,6 +203,15 @@ export class WorkspaceIndex {
    * there, then the definitions of the headers it includes (two levels deep, as far as the tree has them).
    */
   private resolvePending(file: FileFacts, pending: PendingMacro): SetEntry[] {
+    let entries = this.pendingMemo.get(pending);
+    if (!entries) {
+      entries = this.resolvePendingNow(file, pending);
+      this.pendingMemo.set(pending, entries);
+    }
+    return entries;
+  }
+
+  private resolvePendingNow(file: FileFacts, pending: PendingMacro): SetEntry[] {
     const local = new Map<string, MacroDef>(pending.localDefs.map((d) => [d.name, { ...d, offset: 0 }]));
     const headers = this.includedHeaders(file, 2).map((h) => h.table);
     const lookup = (name: string): MacroDef | undefined => {

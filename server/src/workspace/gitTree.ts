@@ -10,12 +10,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type { Settings } from '../config';
-import { extractFacts } from '../facts/extract';
-import type { KernelInfo } from '../index/workspaceIndex';
-import { flagsForVersion, flagsFromBtfHeader, type FlagTable } from '../kernel/flags';
-import { NEWEST_KNOWN, parseVersion, versionFromMakefile } from '../kernel/version';
-import { indexTree, type IndexResult, type SourceTree, undefinedRegisteredNames } from './indexPaths';
-import { decodeSource, PathFilter } from './sourceFiles';
+import { type KernelInfo, kernelInfo } from '../index/workspaceIndex';
+import { versionFromMakefile } from '../kernel/version';
+import { indexTree, type IndexResult, type SourceTree } from './indexPaths';
+import { PathFilter } from './sourceFiles';
 
 export class GitError extends Error {}
 
@@ -190,21 +188,8 @@ export function openGitRevision(ref: GitRevisionRef, marked: string[], settings:
     notes,
   };
 
-  const configured = settings.kernelVersion !== 'auto' ? parseVersion(settings.kernelVersion) : undefined;
   const makefile = readText(abs('Makefile'));
-  const fromMakefile = makefile ? versionFromMakefile(makefile) : undefined;
-  const version = configured ?? fromMakefile ?? NEWEST_KNOWN;
-  const btfH = readText(abs('include/linux/btf.h'));
-  const fromHeader = btfH ? flagsFromBtfHeader(btfH) : undefined;
-  const flags: FlagTable = fromHeader && fromHeader.size > 0 && !configured
-    ? { flags: fromHeader, source: 'btf.h' }
-    : { flags: flagsForVersion(version), source: 'built-in' };
-  const kernel: KernelInfo = {
-    root: top,
-    version,
-    versionSource: configured ? 'setting' : fromMakefile ? 'Makefile' : 'default',
-    flags,
-  };
+  const kernel = kernelInfo(top, makefile ? (versionFromMakefile(makefile) ?? null) : null, readText(abs('include/linux/btf.h')), settings);
 
   const grepWords = (words: string[]): string[] => {
     if (words.length === 0) return [];
@@ -214,43 +199,21 @@ export function openGitRevision(ref: GitRevisionRef, marked: string[], settings:
     if (res.status > 1) throw new GitError(`git grep failed: ${res.stderr}`);
     return grepOutput(ref, res.stdout).filter((r) => r.endsWith('.c') && kept(r));
   };
+  // Second pass: the .c files `git grep -w` finds for the names, read in one batch.
+  tree.candidatesFor = (names) => {
+    const candidates = grepWords(names).map(abs).filter((f) => !blobs.has(f));
+    for (const [file, blob] of readMany(candidates)) blobs.set(file, blob);
+    return candidates;
+  };
   return { ref, tree, kernel, readMany, grepWords };
-}
-
-/** Does the text use `name` as a word followed by `(` (a definition or prototype candidate)? */
-function mentionsAsFunction(text: string, name: string): boolean {
-  const re = new RegExp(`(^|[^A-Za-z0-9_])${name.replace(/[$]/g, '\\$')}\\s*\\(`);
-  return re.test(text);
 }
 
 export type GitIndexResult = IndexResult & { ref: GitRevisionRef };
 
-/**
- * Indexes one revision like indexPaths indexes a tree: the marked files, then definitions of registered names that
- * no marked file defines, from the files `git grep -w` finds for them.
- */
+/** Indexes one revision like indexPaths indexes a tree; no checkout needed. */
 export function indexGitRevision(ref: GitRevisionRef, marked: string[], settings: Settings): GitIndexResult {
   const g = openGitRevision(ref, marked, settings);
-  const result = indexTree(g.tree, g.kernel, settings);
-  const missing = [...undefinedRegisteredNames(result.index)];
-  if (missing.length > 0) {
-    const markedSet = new Set(g.tree.files);
-    const candidates = g.grepWords(missing).map((r) => `${ref.top}/${r}`).filter((f) => !markedSet.has(f));
-    const blobs = g.readMany(candidates);
-    const maxBytes = settings.index.maxFileSizeKB * 1024;
-    for (const [file, buf] of blobs) {
-      const decoded = decodeSource(buf, maxBytes);
-      if ('skipped' in decoded) continue;
-      const wanted = new Set(missing.filter((n) => decoded.text.includes(n) && mentionsAsFunction(decoded.text, n)));
-      if (wanted.size === 0) continue;
-      const facts = extractFacts(file, decoded.text, { wantNames: wanted });
-      if (facts.functions.some((f) => f.kind === 'definition')) {
-        result.index.update(facts);
-        result.filesParsed++;
-      }
-    }
-  }
-  return { ...result, ref };
+  return { ...indexTree(g.tree, g.kernel, settings), ref };
 }
 
 /** Several revisions of the checkout around `cwd` (the marker greps run concurrently), indexed in order. */

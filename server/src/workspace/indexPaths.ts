@@ -1,14 +1,17 @@
 /**
- * Indexes whole trees for the CLI: walk, prefilter, extract facts from the files that mention a kfunc marker, then
- * look for definitions of registered names that no marked file defines (before 6.3 kfuncs carried no tag, so
- * net/ipv4/tcp_cong.c has no marker at all and is found only this way).
+ * Indexes whole trees: walk, prefilter, extract facts from the files that mention a kfunc marker, then look for
+ * definitions of registered names that no marked file defines (before 6.3 kfuncs carried no tag, so
+ * net/ipv4/tcp_cong.c has no marker at all and is found only this way). On disk the per-file work runs in worker
+ * threads while the walk goes on; trees held in memory (git revisions, tests) are scanned in this thread.
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Settings } from '../config';
-import { emptyFacts, extractFacts } from '../facts/extract';
+import { emptyFacts } from '../facts/extract';
 import { type KernelInfo, type ReadText, resolveKernel, WorkspaceIndex } from '../index/workspaceIndex';
-import { decodeSource, hasKfuncMarker, walkSourceFiles } from './sourceFiles';
+import { type ScanOptions, type ScanResult, scanBuffer } from './scanFile';
+import { cachingAvailable, FactsCache } from './factsCache';
+import { createScanPool, type ScanPool } from './scanPool';
+import { scanForDefinitions, scanOptions, scanTree } from './scanTree';
 
 export interface IndexNote {
   file: string;
@@ -32,33 +35,47 @@ export function readTextFile(file: string): string | undefined {
   }
 }
 
-/** Names registered in a kfunc set (or dtor list) of the index for which no definition was found. */
+/** Names registered in a kfunc set of the index for which no definition was found. */
 export function undefinedRegisteredNames(index: WorkspaceIndex): Set<string> {
   const out = new Set<string>();
   for (const k of index.model.kfuncs.values()) if (!k.definition) out.add(k.name);
   return out;
 }
 
-/** Does `text` contain `name` followed by '(' (a candidate definition or prototype)? */
-function mentionsCall(buf: Buffer, names: Set<string>): string[] {
-  const hits: string[] = [];
-  for (const n of names) {
-    let i = buf.indexOf(n);
-    while (i !== -1) {
-      const after = buf[i + n.length];
-      const before = i > 0 ? buf[i - 1] : 32;
-      const wordBefore = (before >= 48 && before <= 57) || (before >= 65 && before <= 90) || (before >= 97 && before <= 122) || before === 95;
-      if (!wordBefore && (after === 40 || after === 32 || after === 9 || after === 10)) {
-        hits.push(n);
+/** Collects scan results into an index, with the notes and counts a run reports. */
+export class IndexBuilder {
+  readonly notes: IndexNote[] = [];
+  /** Unmarked .c files of the first pass: where the second pass looks. */
+  readonly unmarked: string[] = [];
+  filesSeen = 0;
+  filesParsed = 0;
+
+  constructor(readonly index: WorkspaceIndex) {}
+
+  add(file: string, result: ScanResult, firstPass = true): void {
+    if (firstPass) this.filesSeen++;
+    switch (result.kind) {
+      case 'facts':
+        this.index.update(result.facts);
+        this.filesParsed++;
         break;
-      }
-      i = buf.indexOf(n, i + n.length);
+      case 'skipped':
+        this.notes.push({ file, message: `skipped: ${result.reason}` });
+        if (firstPass) this.index.update(emptyFacts(file, result.reason));
+        break;
+      case 'unmarked':
+        if (firstPass && file.endsWith('.c')) this.unmarked.push(file);
+        break;
+
     }
   }
-  return hits;
+
+  result(): IndexResult {
+    return { index: this.index, filesSeen: this.filesSeen, filesParsed: this.filesParsed, notes: this.notes };
+  }
 }
 
-/** Where sources come from: the file system for trees on disk, git blobs for `diff --git`. */
+/** Where sources come from: the file system for trees on disk, git blobs for `diff --git`, memory in tests. */
 export interface SourceTree {
   /** Candidate .c/.h files, already filtered by the walk's excludes. */
   files: string[];
@@ -66,71 +83,56 @@ export interface SourceTree {
   readText: ReadText;
   /** Problems met while listing (unreadable directories). */
   notes: IndexNote[];
+  /** Second pass: files that may define `names` (default: the unmarked .c files of the first pass). */
+  candidatesFor?(names: string[]): string[];
 }
 
-/** The .c/.h files under `paths` on disk. */
-export function fileSystemTree(paths: string[], settings: Settings): SourceTree {
-  const notes: IndexNote[] = [];
-  const files: string[] = [];
-  for (const p of paths) {
-    files.push(...walkSourceFiles(path.resolve(p), { exclude: settings.index.exclude }, (file, message) => notes.push({ file, message })));
-  }
-  const read = (file: string) => {
-    try {
-      return readFileSync(file);
-    } catch (e) {
-      notes.push({ file, message: `cannot read: ${(e as Error).message}` });
-      return undefined;
-    }
-  };
-  return { files, read, readText: readTextFile, notes };
-}
-
-export function indexPaths(paths: string[], settings: Settings): IndexResult {
-  const kernel = resolveKernel(paths[0] ?? '.', settings, readTextFile);
-  return indexTree(fileSystemTree(paths, settings), kernel, settings);
-}
-
-/** Prefilter, extract, join: the index of one source tree. */
+/** Prefilter, extract, join: the index of a tree, scanned in this thread. */
 export function indexTree(tree: SourceTree, kernel: KernelInfo, settings: Settings): IndexResult {
-  const notes = tree.notes;
-  const index = new WorkspaceIndex(kernel, settings, tree.readText);
-  const maxBytes = settings.index.maxFileSizeKB * 1024;
-  const unmarked: string[] = [];
-  let parsed = 0;
-  for (const file of tree.files) {
+  const builder = new IndexBuilder(new WorkspaceIndex(kernel, settings, tree.readText));
+  builder.notes.push(...tree.notes);
+  const opts: ScanOptions = { maxBytes: settings.index.maxFileSizeKB * 1024 };
+  const scan = (file: string, o: ScanOptions): ScanResult => {
     const buf = tree.read(file);
-    if (!buf) continue;
-    if (!hasKfuncMarker(buf)) {
-      if (file.endsWith('.c')) unmarked.push(file);
-      continue;
+    return buf ? scanBuffer(file, buf, o) : { kind: 'skipped', reason: 'cannot read' };
+  };
+  for (const file of tree.files) builder.add(file, scan(file, opts));
+  const missing = [...undefinedRegisteredNames(builder.index)];
+  if (missing.length > 0) {
+    for (const file of tree.candidatesFor ? tree.candidatesFor(missing) : builder.unmarked) {
+      builder.add(file, scan(file, { ...opts, wantNames: missing }), false);
     }
-    const decoded = decodeSource(buf, maxBytes);
-    if ('skipped' in decoded) {
-      notes.push({ file, message: `skipped: ${decoded.skipped}` });
-      index.update(emptyFacts(file, decoded.skipped));
-      continue;
-    }
-    index.update(extractFacts(file, decoded.text));
-    parsed++;
   }
+  return builder.result();
+}
 
-  // Second pass, only when something registered has no definition yet.
-  const missing = undefinedRegisteredNames(index);
-  if (missing.size > 0) {
-    for (const file of unmarked) {
-      const buf = tree.read(file);
-      if (!buf) continue;
-      const hits = mentionsCall(buf, missing);
-      if (hits.length === 0) continue;
-      const decoded = decodeSource(buf, maxBytes);
-      if ('skipped' in decoded) continue;
-      const facts = extractFacts(file, decoded.text, { wantNames: new Set(hits) });
-      if (facts.functions.some((f) => f.kind === 'definition')) {
-        index.update(facts);
-        parsed++;
-      }
+export interface IndexPathsOptions {
+  /** A pool to reuse; by default one is made for the run and closed after it. */
+  pool?: ScanPool;
+  /** Reuse first-pass results of unchanged files from the on-disk facts cache, and update it (default: no). */
+  cache?: boolean;
+}
+
+/** Indexes trees on disk; the scanning runs in worker threads (when available) while the walk continues. */
+export async function indexPaths(paths: string[], settings: Settings, options: IndexPathsOptions = {}): Promise<IndexResult> {
+  const kernel = resolveKernel(paths[0] ?? '.', settings, readTextFile);
+  const builder = new IndexBuilder(new WorkspaceIndex(kernel, settings, readTextFile));
+  const pool = options.pool ?? createScanPool();
+  const cache = options.cache && cachingAvailable() ? new FactsCache(paths, String(scanOptions(settings).maxBytes)).load() : undefined;
+  try {
+    await scanTree(paths, {
+      pool,
+      settings,
+      cache,
+      onResult: (file, result) => builder.add(file, result),
+      onSkip: (file, message) => builder.notes.push({ file, message }),
+    });
+    const missing = [...undefinedRegisteredNames(builder.index)];
+    if (missing.length > 0) {
+      await scanForDefinitions(builder.unmarked, missing, { pool, settings, onResult: (file, result) => builder.add(file, result, false) });
     }
+  } finally {
+    if (!options.pool) await pool.close();
   }
-  return { index, filesSeen: tree.files.length, filesParsed: parsed, notes };
+  return builder.result();
 }

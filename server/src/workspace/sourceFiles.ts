@@ -3,7 +3,8 @@
  * the user's exclude globs, never following symlinked directories), the cheap literal prefilter, and decoding with
  * the checks that keep binary, non-UTF-8 and oversized files out of the parser.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { type Dirent, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface WalkOptions {
@@ -29,12 +30,20 @@ export function globToRegExp(glob: string): RegExp {
 }
 
 export class PathFilter {
-  private readonly patterns: RegExp[];
+  /** `**\/name/**` patterns (the defaults): a directory name test, no path building on the hot path. */
+  private readonly dirNames = new Set<string>();
+  private readonly patterns: RegExp[] = [];
   constructor(exclude: string[]) {
-    this.patterns = exclude.map(globToRegExp);
+    for (const glob of exclude) {
+      const m = /^\*\*\/([^/*?[\]{}]+)\/\*\*$/.exec(glob);
+      if (m) this.dirNames.add(m[1]);
+      else this.patterns.push(globToRegExp(glob));
+    }
   }
   /** True when `abs` (or its path relative to `root`) matches an exclude pattern. Directories get a trailing '/'. */
   excluded(abs: string, root: string, isDir: boolean): boolean {
+    if (isDir && this.dirNames.has(path.basename(abs))) return true;
+    if (this.patterns.length === 0) return false;
     const rel = path.relative(root, abs).split(path.sep).join('/');
     const absPosix = abs.split(path.sep).join('/');
     const candidates = isDir ? [`${rel}/`, `${absPosix}/`, `${rel}/x`, `${absPosix}/x`] : [rel, absPosix];
@@ -48,48 +57,108 @@ function isSourceName(name: string): boolean {
   return name.endsWith('.c') || name.endsWith('.h');
 }
 
-/**
- * Every .c/.h file under `root` (or `root` itself when it is a file), in a stable order. Unreadable directories are
- * skipped and reported through `onSkip`.
- */
-export function walkSourceFiles(root: string, options: WalkOptions, onSkip: (file: string, reason: string) => void = () => {}): string[] {
-  const filter = new PathFilter(options.exclude);
-  const out: string[] = [];
-  let rootStat;
-  try {
-    rootStat = statSync(root);
-  } catch (e) {
-    onSkip(root, `cannot read: ${(e as Error).message}`);
-    return out;
+type OnSkip = (file: string, reason: string) => void;
+
+/** The walk's per-directory logic, shared by the blocking walk (CLI) and the asynchronous one (server). */
+class Walk {
+  readonly out: string[] = [];
+  readonly stack: string[] = [];
+  private readonly filter: PathFilter;
+  private flushed = 0;
+
+  constructor(
+    private readonly root: string,
+    options: WalkOptions,
+    private readonly onBatch: ((files: string[]) => void) | undefined,
+    private readonly batchSize: number,
+  ) {
+    this.filter = new PathFilter(options.exclude);
   }
-  if (!rootStat.isDirectory()) {
-    out.push(root);
-    return out;
-  }
-  const stack = [root];
-  while (stack.length) {
-    const dir = stack.pop()!;
-    let entries;
+
+  /** Starts at `root`: a file is the whole walk; a directory is the first to visit. False when unreadable. */
+  start(onSkip: OnSkip): boolean {
     try {
-      entries = readdirSync(dir, { withFileTypes: true });
+      if (statSync(this.root).isDirectory()) this.stack.push(this.root);
+      else this.out.push(this.root);
+      return true;
     } catch (e) {
-      onSkip(dir, `cannot read directory: ${(e as Error).message}`);
-      continue;
+      onSkip(this.root, `cannot read: ${(e as Error).message}`);
+      return false;
     }
+  }
+
+  visit(dir: string, entries: Dirent[]): void {
     entries.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
     for (const entry of entries) {
       const abs = path.join(dir, entry.name);
       if (entry.isDirectory()) {
         if (ALWAYS_SKIPPED_DIRS.has(entry.name) || entry.name === 'progs') continue;
-        if (filter.excluded(abs, root, true)) continue;
-        stack.push(abs);
+        if (this.filter.excluded(abs, this.root, true)) continue;
+        this.stack.push(abs);
       } else if (entry.isFile() && isSourceName(entry.name)) {
-        if (!filter.excluded(abs, root, false)) out.push(abs);
+        if (!this.filter.excluded(abs, this.root, false)) this.out.push(abs);
       }
       // Symlinks are not followed: kernel trees link directories in ways that would loop or double-count.
     }
+    this.flush(false);
   }
-  return out;
+
+  flush(all: boolean): void {
+    const { out } = this;
+    if (this.onBatch && out.length > this.flushed && (all || out.length - this.flushed >= this.batchSize)) {
+      this.onBatch(out.slice(this.flushed));
+      this.flushed = out.length;
+    }
+  }
+}
+
+/**
+ * Every .c/.h file under `root` (or `root` itself when it is a file), in a stable order. Unreadable directories are
+ * skipped and reported through `onSkip`. `onBatch` receives the files found so far every `batchSize` files (and the
+ * rest at the end), so scanning can start while the walk goes on.
+ */
+export function walkSourceFiles(
+  root: string,
+  options: WalkOptions,
+  onSkip: OnSkip = () => {},
+  onBatch?: (files: string[]) => void,
+  batchSize = 256,
+): string[] {
+  const walk = new Walk(root, options, onBatch, batchSize);
+  if (!walk.start(onSkip)) return walk.out;
+  while (walk.stack.length) {
+    const dir = walk.stack.pop()!;
+    try {
+      walk.visit(dir, readdirSync(dir, { withFileTypes: true }));
+    } catch (e) {
+      onSkip(dir, `cannot read directory: ${(e as Error).message}`);
+    }
+  }
+  walk.flush(true);
+  return walk.out;
+}
+
+/** The same walk without blocking: directories are read asynchronously, and it stops once `alive()` is false. */
+export async function walkSourceFilesAsync(
+  root: string,
+  options: WalkOptions,
+  onSkip: OnSkip = () => {},
+  onBatch?: (files: string[]) => void,
+  batchSize = 256,
+  alive: () => boolean = () => true,
+): Promise<string[]> {
+  const walk = new Walk(root, options, onBatch, batchSize);
+  if (!walk.start(onSkip)) return walk.out;
+  while (walk.stack.length && alive()) {
+    const dir = walk.stack.pop()!;
+    try {
+      walk.visit(dir, await readdir(dir, { withFileTypes: true }));
+    } catch (e) {
+      onSkip(dir, `cannot read directory: ${(e as Error).message}`);
+    }
+  }
+  walk.flush(true);
+  return walk.out;
 }
 
 export type ReadResult = { text: string; size: number } | { skipped: string; size: number };
@@ -98,9 +167,12 @@ const BTF_MARKERS = ['BTF_ID_FLAGS', 'BTF_KFUNCS_START', 'BTF_SET8_START'].map((
 
 /**
  * The cheap test run before any parse: does the file mention `__bpf_kfunc`, `register_btf_`, `BTF_ID_FLAGS`,
- * `BTF_KFUNCS_START` or `BTF_SET8_START`? The three BTF_ markers share a prefix, so one search finds them.
+ * `BTF_KFUNCS_START` or `BTF_SET8_START`? Most files mention none, so a superset is tested first: every marker
+ * contains `kfunc`, `BTF` or `btf_`, and short needles starting with uncommon letters are searched several times
+ * faster than the markers themselves (about 5 GB/s here against 1 GB/s).
  */
 export function hasKfuncMarker(buf: Buffer): boolean {
+  if (buf.indexOf('kfunc') === -1 && buf.indexOf('BTF') === -1 && buf.indexOf('btf_') === -1) return false;
   if (buf.indexOf('__bpf_kfunc') !== -1 || buf.indexOf('register_btf_') !== -1) return true;
   for (let i = buf.indexOf('BTF_'); i !== -1; i = buf.indexOf('BTF_', i + 4)) {
     for (const m of BTF_MARKERS) {

@@ -113,8 +113,8 @@ describe('bad files in a walked tree', () => {
     return s;
   };
 
-  it('indexPaths skips binary, non-UTF-8 and oversized files with a note each, and indexes the rest', () => {
-    const result = indexPaths([dir], small());
+  it('indexPaths skips binary, non-UTF-8 and oversized files with a note each, and indexes the rest', async () => {
+    const result = await indexPaths([dir], small());
     const notes = result.notes.map((n) => [path.relative(dir, n.file), n.message]).sort();
     expect(notes).toEqual([
       ['kernel/bpf/blob.c', 'skipped: binary file (contains NUL bytes)'],

@@ -355,8 +355,8 @@ describe('X-macros', () => {
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-    it('the file alone leaves the invocation pending with the local entry macro', () => {
-      const { index } = indexPaths([dir], defaultSettings());
+    it('the file alone leaves the invocation pending with the local entry macro', async () => {
+      const { index } = await indexPaths([dir], defaultSettings());
       const facts = index.facts(path.join(dir, 'net/core/widget.c'))!;
       expect(facts.sets[0].entries).toEqual([]);
       expect(facts.pendingMacros.map((p) => [p.setName, p.text, p.localDefs.map((d) => d.name)])).toEqual([
@@ -364,8 +364,8 @@ describe('X-macros', () => {
       ]);
     });
 
-    it('the index expands it through the header (two levels of #include) into registered kfuncs', () => {
-      const { index } = indexPaths([dir], defaultSettings());
+    it('the index expands it through the header (two levels of #include) into registered kfuncs', async () => {
+      const { index } = await indexPaths([dir], defaultSettings());
       const set = index.model.sets.find((s) => s.fact.name === 'widget_kfunc_ids')!;
       expect(set.entries.map((e) => [e.name, e.flags, e.viaMacro])).toEqual([
         ['bpf_widget_rx_time', ['KF_TRUSTED_ARGS'], 'WIDGET_KFUNC_xxx'],
