@@ -4,6 +4,7 @@
  * prototypes, `struct btf_kfunc_id_set` initialisers and destructor arrays. No tree outlives this call.
  */
 import type { Node, Tree } from 'web-tree-sitter';
+import { type EditWindow, TextState } from './incremental';
 import { readBtfSets } from '../parse/btfSets';
 import { buildGuardMap, type GuardMap } from '../parse/guards';
 import { INLINE_MACROS } from '../parse/kernelMacros';
@@ -12,7 +13,8 @@ import { type MaskedToken, type Neutralized, neutralize } from '../parse/neutral
 import { depthAt, isCode, lastAtOrBefore, matchParen, nextCodeChar, scanSource, type SourceScan, splitArgs } from '../parse/scanner';
 import { parseC } from '../parse/treeSitter';
 import { LineIndex } from '../text/lineIndex';
-import { baseTypeOf, readDeclarator, readParam, toTypeInfo } from './declarators';
+import { hasWord, wordOffsets } from '../text/words';
+import { baseTypeOf, paramNodes, readDeclarator, readParam, toTypeInfo } from './declarators';
 import type {
   DtorArrayFact,
   DtorPair,
@@ -37,7 +39,13 @@ export interface ExtractOptions {
    * Parses the neutralised text instead of a fresh full parse, and owns the tree it returns (the language server
    * reparses incrementally and keeps trees of open documents). Without it the tree is freed here.
    */
-  parse?: (neutralizedText: string) => Tree | null;
+  parse?: (neutralizedText: string, hint?: ParseHint) => Tree | null;
+  /**
+   * Top-level nodes read in an earlier extraction of the same document (with `parse`: an incremental parse keeps
+   * most of them); updated in place. Only the functions' own heads are cached, never what depends on the rest of
+   * the file (attributes before them, guards, regions, doc comments, uses).
+   */
+  functionCache?: FunctionCache;
 }
 
 /**
@@ -74,11 +82,64 @@ interface Ctx {
   guards: GuardMap;
   spanOf: (start: number, end: number) => Span;
   regions: RegionFact[];
+  /** Whole-word occurrences in the masked text and in the text. */
+  maskedWords: WordIndex;
+  textWords: WordIndex;
+  /** What changed since the open document's previous extraction, and that extraction's word indexes. */
+  window: EditWindow | null;
+  previous: { maskedWords: WordIndex | null; textWords: WordIndex | null } | null;
+}
+
+/**
+ * Whole-word occurrences of names in one text (the masked text, or the file's own). Names looked up together share
+ * one pass; after an edit, the occurrences of the previous extraction's names are moved across the edited window
+ * and only the window is searched again.
+ */
+class WordIndex {
+  readonly looked = new Set<string>();
+  readonly map = new Map<string, number[]>();
+
+  constructor(readonly source: string) {}
+
+  lookup(names: Iterable<string>, prev: WordIndex | null, window: EditWindow | null): Map<string, number[]> {
+    const missing = new Set<string>();
+    for (const n of names) if (!this.looked.has(n)) missing.add(n);
+    if (missing.size === 0) return this.map;
+    if (prev && window && [...missing].every((n) => prev.looked.has(n))) {
+      // Every name the previous extraction looked up: their occurrences outside the window move, the window's are new.
+      const moved = [...prev.looked].filter((n) => !this.looked.has(n));
+      const delta = window.newEnd - window.oldEnd;
+      const inWindow = identifierOffsets(this.source.slice(window.start, window.newEnd), new Set(moved));
+      for (const n of moved) {
+        const old = prev.map.get(n) ?? [];
+        const out: number[] = [];
+        for (const at of old) if (at < window.start) out.push(at);
+        for (const at of inWindow.get(n) ?? []) out.push(at + window.start);
+        for (const at of old) if (at >= window.oldEnd) out.push(at + delta);
+        this.looked.add(n);
+        if (out.length) this.map.set(n, out);
+      }
+      return this.map;
+    }
+    for (const [n, list] of identifierOffsets(this.source, missing)) this.map.set(n, list);
+    for (const n of missing) this.looked.add(n);
+    return this.map;
+  }
+}
+
+/** Occurrences of `names` in the masked text. */
+function occurrencesOf(ctx: Ctx, names: Iterable<string>): Map<string, number[]> {
+  return ctx.maskedWords.lookup(names, ctx.previous?.maskedWords ?? null, ctx.window);
 }
 
 export function extractFacts(path: string, text: string, options: ExtractOptions = {}): FileFacts {
   const facts = emptyFacts(path, null);
-  const scan = scanSource(text);
+  const cache = options.functionCache;
+  // An open document: scan and neutralised text spliced after an edit (facts/incremental.ts).
+  const previousText = cache?.text.text;
+  const previousMasked = cache?.text.masked?.text;
+  const prepared = cache ? cache.text.prepare(text) : null;
+  const scan = prepared ? prepared.scan : scanSource(text);
   const lines = new LineIndex(text);
   const spanOf = (start: number, end: number): Span => {
     const s = lines.positionAt(start);
@@ -87,8 +148,30 @@ export function extractFacts(path: string, text: string, options: ExtractOptions
   };
   const guards = buildGuardMap(scan.directives);
   const macros = buildMacroTable(scan.directives, text);
-  const masked = neutralize(scan);
-  const ctx: Ctx = { text, scan, masked, guards, spanOf, regions: readRegions(masked, spanOf) };
+  const masked = prepared ? prepared.masked : neutralize(scan);
+  const ctx: Ctx = {
+    text,
+    scan,
+    masked,
+    guards,
+    spanOf,
+    regions: readRegions(masked, spanOf),
+    maskedWords: new WordIndex(masked.text),
+    textWords: new WordIndex(text),
+    window: prepared?.window ?? null,
+    // The previous indexes are usable only if they were built on the texts the window is relative to.
+    previous: cache
+      ? {
+          maskedWords: cache.maskedWords && cache.maskedWords.source === previousMasked ? cache.maskedWords : null,
+          textWords: cache.textWords && cache.textWords.source === previousText ? cache.textWords : null,
+        }
+      : null,
+  };
+  if (cache) {
+    // For the next edit (filled in as this extraction looks names up).
+    cache.maskedWords = ctx.maskedWords;
+    cache.textWords = ctx.textWords;
+  }
 
   const btf = readBtfSets(masked.calls, text, spanOf, guards, macros);
   facts.sets = btf.sets;
@@ -115,16 +198,23 @@ export function extractFacts(path: string, text: string, options: ExtractOptions
     (options.wantNames?.has(name) ?? false);
 
   const tree = options.parse
-    ? options.parse(masked.text)
+    ? options.parse(
+        masked.text,
+        prepared?.window && previousMasked !== undefined
+          ? { previous: previousMasked, ...prepared.window, positionAt: (o: number) => lines.positionAt(o) }
+          : undefined,
+      )
     : parseC(masked.text, { timeoutMs: options.parseTimeoutMs ?? defaultParseTimeout(text.length) });
   if (!tree) {
     facts.skipped = 'parse time limit reached; BTF sets and registrations only';
     return facts;
   }
   try {
-    facts.functions = readFunctions(ctx, tree, wanted);
     facts.idSets = readIdSets(ctx, tree);
     facts.dtorArrays = readDtorArrays(ctx, tree);
+    // Set and id-set names are looked for in the same pass over the text as the functions' names (recordSetUses).
+    const setNames = [...facts.sets.filter((x) => x.macro !== 'BTF_ID_LIST').map((x) => x.name), ...facts.idSets.map((x) => x.name)];
+    facts.functions = readFunctions(ctx, tree, wanted, options.functionCache, setNames);
     recordSetUses(ctx, facts);
     facts.parseErrors = countErrors(tree.rootNode);
   } finally {
@@ -178,49 +268,24 @@ function inRegion(regions: RegionFact[], offset: number): boolean {
   return regions.some((r) => r.start.end <= offset && (r.end === null || offset < r.end.start));
 }
 
-/** Top-level nodes, looking inside ERROR nodes so one bad construct does not hide the functions after it. */
-function* topLevel(root: Node): Generator<Node> {
-  const cursor = root.walk();
-  try {
-    if (!cursor.gotoFirstChild()) return;
-    for (;;) {
-      const type = cursor.nodeType;
-      if (type === 'function_definition' || type === 'declaration') yield cursor.currentNode;
-      else if ((type === 'ERROR' || type === 'linkage_specification' || type === 'declaration_list') && cursor.gotoFirstChild()) continue;
-      // Next sibling, or climb out of the ERROR nodes we descended into.
-      while (!cursor.gotoNextSibling()) {
-        if (!cursor.gotoParent() || cursor.currentNode.equals(root)) return;
-      }
-    }
-  } finally {
-    cursor.delete();
-  }
-}
-
-/** The masked attribute macros between `from` and `to`. */
-function attributesBetween(tokens: MaskedToken[], from: number, to: number): MaskedToken[] {
-  const starts = tokens.map((t) => t.start);
-  let i = lastAtOrBefore(starts, from - 1) + 1;
-  const out: MaskedToken[] = [];
-  for (; i < tokens.length && tokens[i].start < to; i++) out.push(tokens[i]);
-  return out;
-}
-
 /** Cleans a kernel-doc comment: drops the markers and leading '*'s. */
 function cleanDoc(raw: string): string {
-  return raw
-    .replace(/^\/\*\*+/, '')
-    .replace(/\*+\/$/, '')
+  let body = raw.replace(/^\/\*\*+/, '');
+  // Not `/\*+\/$/`: that regex is quadratic on a long run of '*' (the fuzzer's 40 000-star comment took seconds).
+  if (body.endsWith('*/')) {
+    let end = body.length - 2;
+    while (end > 0 && body.charCodeAt(end - 1) === 42) end--;
+    body = body.slice(0, end);
+  }
+  return body
     .split('\n')
-    .map((l) => l.replace(/^\s*\*( ?)/, '').replace(/\s+$/, ''))
+    .map((l) => l.replace(/^\s*\*( ?)/, '').trimEnd())
     .join('\n')
     .trim();
 }
 
-function docBefore(ctx: Ctx, start: number, previousEnd: number): string | null {
+function docBefore(ctx: Ctx, start: number, previousEnd: number, starts: number[]): string | null {
   const docs = ctx.scan.docComments;
-  const starts: number[] = [];
-  for (let i = 0; i < docs.length; i += 2) starts.push(docs[i]);
   const k = lastAtOrBefore(starts, start - 1);
   if (k === -1) return null;
   const s = docs[2 * k];
@@ -231,134 +296,444 @@ function docBefore(ctx: Ctx, start: number, previousEnd: number): string | null 
   return cleanDoc(ctx.text.slice(s, e));
 }
 
-function readFunctions(ctx: Ctx, tree: Tree, wanted: (name: string, tagged: boolean) => boolean): FunctionFact[] {
-  const out: FunctionFact[] = [];
-  // Names tagged `__bpf_kfunc` anywhere in the file: their untagged prototypes earlier in the file are wanted too
-  // (an earlier prototype silences -Wmissing-prototypes and its `static` applies to the definition).
-  const tagged = taggedNames(ctx, tree);
-  const want = tagged.size ? (name: string, t: boolean) => wanted(name, t) || tagged.has(name) : wanted;
-  let previousEnd = 0;
-  for (const node of topLevel(tree.rootNode)) {
-    const fact = readFunction(ctx, node, previousEnd, want);
-    if (fact) out.push(fact);
-    previousEnd = node.endIndex;
-  }
-  return out;
+/**
+ * What a top-level node's own subtree says (offsets relative to the node's start): the single function it declares
+ * and, once read, its parameters, return type and storage. Depends on nothing outside the node, so an open
+ * document keeps these between edits in a FunctionCache, keyed by node type and text.
+ */
+interface NodeHead {
+  /** The declared function, or null when the node is not a single function declarator (`int x = 1;`). */
+  name: string | null;
+  nameStart: number;
+  nameEnd: number;
+  detail?: NodeDetail;
+  /** The node had ERROR/MISSING nodes (a full parse may read the same text differently). */
+  hasError?: boolean;
 }
 
-/** Names of the top-level function declarators that carry `__bpf_kfunc` (a cheap pass: no types read). */
-function taggedNames(ctx: Ctx, tree: Tree): Set<string> {
-  const out = new Set<string>();
-  if (!ctx.masked.attributes.some((a) => a.name === '__bpf_kfunc')) return out;
-  let previousEnd = 0;
-  for (const node of topLevel(tree.rootNode)) {
-    const declNode = node.childForFieldName('declarator');
-    const from = previousEnd;
-    previousEnd = node.endIndex;
-    if (!declNode || (node.type !== 'function_definition' && declNode.type === 'init_declarator')) continue;
-    const declared = readDeclarator(declNode);
-    if (!declared.name || !declared.nameNode || declared.derivations[0]?.kind !== 'fn') continue;
-    if (attributesBetween(ctx.masked.attributes, from, declared.nameNode.startIndex).some((a) => a.name === '__bpf_kfunc')) {
-      out.add(declared.name);
-    }
-  }
-  return out;
+interface NodeDetail {
+  params: Array<{ name: string | null; type: ParamFact['type']; start: number; end: number }>;
+  variadic: boolean;
+  storage: FunctionFact['storage'];
+  /** The `static` keyword, relative. */
+  staticAt: [number, number] | null;
+  /** `inline`/`__inline`/`__inline__` among the storage-class specifiers. */
+  inlineSpecifier: boolean;
+  ret: FunctionFact['ret'];
+  /** Where the body starts (or the node ends), relative. */
+  headEnd: number;
 }
 
-function readFunction(
-  ctx: Ctx,
-  node: Node,
-  previousEnd: number,
-  wanted: (name: string, tagged: boolean) => boolean,
-): FunctionFact | undefined {
-  const isDefinition = node.type === 'function_definition';
-  let declNode = node.childForFieldName('declarator');
+/**
+ * Per-document memory of top-level nodes between extractions (the language server's incremental path): a node
+ * whose type and text are unchanged is not read from the tree again. Entries not seen in an extraction are dropped.
+ */
+export class FunctionCache {
+  entries = new Map<string, NodeHead>();
+  hits = 0;
+  misses = 0;
+  /** The document's scan and neutralised text, spliced after each edit. */
+  readonly text = new TextState();
+  /** Names looked up in the last extraction, in its masked text and its text (moved across each edit). */
+  maskedWords: WordIndex | null = null;
+  textWords: WordIndex | null = null;
+  /** Set by the parser's owner (TreeCache): which tree is current, and what changed from the one before it. */
+  treeGeneration = 0;
+  treeChanges: TreeChanges | null = null;
+  /** How the top-level items were found: walking the whole root, or only what changed. */
+  readonly itemWalks = { full: 0, partial: 0 };
+  /** The top-level items of tree `generation` (see changedItems). */
+  items: { generation: number; list: TopItem[]; nested?: boolean } | null = null;
+  /** The ERROR/MISSING nodes of tree `generation`, by offset (see errorOffsets). */
+  errors: { generation: number; offsets: number[] } | null = null;
+}
+
+/**
+ * What the `parse` callback may be told about the text it gets: it equals `previous` (the masked text of the
+ * document's previous extraction) outside the window, and `positionAt` gives line/character of its offsets.
+ */
+export interface ParseHint extends EditWindow {
+  previous: string;
+  positionAt: (offset: number) => { line: number; character: number };
+}
+
+/** From tree `from` (an incremental parse's old tree) to tree `to`: the text edit and tree-sitter's changed ranges. */
+export interface TreeChanges {
+  from: number;
+  to: number;
+  edit: { startIndex: number; oldEndIndex: number; newEndIndex: number } | null;
+  ranges: Array<{ startIndex: number; endIndex: number }>;
+}
+
+interface HeadRead {
+  head: NodeHead;
+  /** The declarator and its derivations, for readDetail. */
+  declNode: Node | null;
+  derivations: ReturnType<typeof readDeclarator>['derivations'];
+}
+
+function readHead(node: Node): HeadRead {
+  const none: HeadRead = { head: { name: null, nameStart: 0, nameEnd: 0 }, declNode: null, derivations: [] };
+  const declNode = node.childForFieldName('declarator');
   // `int f(void), g;` or `int x = 1;`: only single function declarators are prototypes.
-  if (!isDefinition && declNode?.type === 'init_declarator') return undefined;
-  if (!declNode) return undefined;
+  if (!declNode || (node.type !== 'function_definition' && declNode.type === 'init_declarator')) return none;
   const declared = readDeclarator(declNode);
-  if (!declared.name || !declared.nameNode || declared.derivations[0]?.kind !== 'fn') return undefined;
-  const nameStart = declared.nameNode.startIndex;
-  const attrs = attributesBetween(ctx.masked.attributes, previousEnd, nameStart);
-  const tag = attrs.find((a) => a.name === '__bpf_kfunc');
-  if (!wanted(declared.name, tag !== undefined)) return undefined;
+  if (!declared.name || !declared.nameNode || declared.derivations[0]?.kind !== 'fn') return none;
+  const start = node.startIndex;
+  return {
+    head: { name: declared.name, nameStart: declared.nameNode.startIndex - start, nameEnd: declared.nameNode.endIndex - start },
+    declNode,
+    derivations: declared.derivations,
+  };
+}
 
+function readDetail(node: Node, read: HeadRead): NodeDetail {
+  const { declNode, derivations } = read;
+  const start = node.startIndex;
   let fnDecl: Node | null = declNode;
   while (fnDecl && fnDecl.type !== 'function_declarator') fnDecl = fnDecl.childForFieldName('declarator') ?? fnDecl.namedChildren[0] ?? null;
   const paramList = fnDecl?.childForFieldName('parameters') ?? null;
-  const params: ParamFact[] = [];
+  const params: NodeDetail['params'] = [];
   let variadic = false;
-  for (const p of paramList?.namedChildren ?? []) {
+  const nodes = paramList ? paramNodes(paramList) : [];
+  for (const p of nodes) {
     if (!p) continue;
     if (p.type === 'variadic_parameter') variadic = true;
     else if (p.type === 'parameter_declaration') {
-      const read = readParam(p);
+      const param = readParam(p);
       // `f(void)`: no parameters.
-      if (read.type.text === 'void' && read.name === null && (paramList?.namedChildren.length ?? 0) === 1) continue;
-      params.push({ name: read.name, type: read.type, span: ctx.spanOf(p.startIndex, p.endIndex) });
+      if (param.type.text === 'void' && param.name === null && nodes.length === 1) continue;
+      params.push({ name: param.name, type: param.type, start: p.startIndex - start, end: p.endIndex - start });
     }
   }
-
   let storage: FunctionFact['storage'] = 'extern';
-  let inline = attrs.some((a) => INLINE_MACROS.has(a.name));
-  let staticSpan: Span | null = null;
+  let staticAt: NodeDetail['staticAt'] = null;
+  let inlineSpecifier = false;
   for (const child of node.children) {
     if (child?.type !== 'storage_class_specifier') continue;
     const word = child.text;
     if (word === 'static') {
       storage = 'static';
-      staticSpan = ctx.spanOf(child.startIndex, child.endIndex);
-    } else if (word === 'inline' || word === '__inline' || word === '__inline__') inline = true;
+      staticAt = [child.startIndex - start, child.endIndex - start];
+    } else if (word === 'inline' || word === '__inline' || word === '__inline__') inlineSpecifier = true;
   }
-
-  const base = baseTypeOf(node);
-  const ret = toTypeInfo(base, declared.derivations.slice(1));
-  const firstAttr = attrs.length && attrs[0].start < node.startIndex ? attrs[0].start : node.startIndex;
+  const ret = toTypeInfo(baseTypeOf(node), derivations.slice(1));
   const body = node.childForFieldName('body');
-  const headEnd = body ? body.startIndex : node.endIndex;
-  return {
-    name: declared.name,
-    kind: isDefinition ? 'definition' : 'declaration',
-    nameSpan: ctx.spanOf(nameStart, declared.nameNode.endIndex),
-    span: ctx.spanOf(firstAttr, node.endIndex),
-    headSpan: ctx.spanOf(firstAttr, trimEnd(ctx.text, firstAttr, headEnd)),
-    storage,
-    inline,
-    attributes: attrs.map((a) => a.name),
-    bpfKfuncSpan: tag ? ctx.spanOf(tag.start, tag.end) : null,
-    staticSpan,
-    ret,
-    params,
-    variadic,
-    guard: ctx.guards.at(nameStart),
-    inDefsRegion: inRegion(ctx.regions, nameStart),
-    doc: docBefore(ctx, firstAttr, previousEnd),
-    ...usesInFile(ctx, declared.name, node),
-  };
+  const headEnd = (body ? body.startIndex : node.endIndex) - start;
+  return { params, variadic, storage, staticAt, inlineSpecifier, ret, headEnd };
+}
+
+interface TopItem {
+  type: string;
+  start: number;
+  end: number;
+  head: NodeHead;
+  /** The node and its declarator, when read in this extraction (not needed again when the cache had them). */
+  node: Node | null;
+  read: HeadRead | null;
+  /** Found inside an ERROR node (or a linkage specification) rather than directly under the root. */
+  nested: boolean;
+}
+
+/** A cached head, or one read from the node at the cursor (an open document wants every function's detail). */
+function cachedHead(ctx: Ctx, cache: FunctionCache, next: Map<string, NodeHead>, at: () => Node, type: string, start: number, end: number): NodeHead {
+  const key = `${type === 'declaration' ? 'd' : 'f'}${ctx.masked.text.slice(start, end)}`;
+  let head = cache.entries.get(key);
+  if (head) cache.hits++;
+  else {
+    cache.misses++;
+    const node = at();
+    const read = readHead(node);
+    head = read.head;
+    if (head.name !== null) head.detail = readDetail(node, read);
+    head.hasError = node.hasError;
+  }
+  next.set(key, head);
+  return head;
 }
 
 /**
- * How `name` is used in this file's code outside its own head and body: as a value (not a direct call, a
- * prototype or a blanked BTF macro), and as a direct call inside another function's body.
+ * Top-level declarations and function definitions, looking inside ERROR nodes so one bad construct does not hide
+ * the functions after it; with their heads read from the tree or taken from the cache.
  */
-function usesInFile(ctx: Ctx, name: string, own: Node): { addressTaken: boolean; calledInFile: boolean } {
-  const re = new RegExp(`\\b${name}\\b`, 'g');
-  const masked = ctx.masked.text;
-  let addressTaken = false;
-  let calledInFile = false;
-  for (let m = re.exec(masked); m; m = re.exec(masked)) {
-    const at = m.index;
-    if (at >= own.startIndex && at < own.endIndex) continue;
-    if (!isCode(ctx.scan, at)) continue;
-    const next = nextCodeChar(ctx.scan, at + name.length);
-    const c = ctx.text[next];
-    // A call `name(`, a prototype `name(`, or the end of a declaration list are not uses as a value.
-    if (c === '(') {
-      if (depthAt(ctx.scan, at) > 0) calledInFile = true;
-    } else addressTaken = true;
-    if (addressTaken && calledInFile) break;
+function topItems(ctx: Ctx, root: Node, cache: FunctionCache | undefined): TopItem[] {
+  if (cache) {
+    const items = changedItems(ctx, root, cache);
+    if (items) return items;
   }
-  return { addressTaken, calledInFile };
+  const items: TopItem[] = [];
+  const next = cache ? new Map<string, NodeHead>() : undefined;
+  const cursor = root.walk();
+  let depth = 0;
+  try {
+    if (!cursor.gotoFirstChild()) return items;
+    for (;;) {
+      const type = cursor.nodeType;
+      if (type === 'function_definition' || type === 'declaration') {
+        const start = cursor.startIndex;
+        const end = cursor.endIndex;
+        if (cache && next) {
+          const head = cachedHead(ctx, cache, next, () => cursor.currentNode, type, start, end);
+          items.push({ type, start, end, head, node: null, read: null, nested: depth > 0 });
+        } else {
+          const node = cursor.currentNode;
+          const read = readHead(node);
+          items.push({ type, start, end, head: read.head, node, read, nested: depth > 0 });
+        }
+      } else if ((type === 'ERROR' || type === 'linkage_specification' || type === 'declaration_list') && cursor.gotoFirstChild()) {
+        depth++;
+        continue;
+      }
+      // Next sibling, or climb out of the ERROR nodes we descended into.
+      let done = false;
+      while (!cursor.gotoNextSibling()) {
+        if (!cursor.gotoParent() || cursor.currentNode.equals(root)) {
+          done = true;
+          break;
+        }
+        depth--;
+      }
+      if (done) break;
+    }
+  } finally {
+    cursor.delete();
+  }
+  if (cache && next) {
+    cache.entries = next;
+    cache.items = { generation: cache.treeGeneration, list: items, nested: items.some((i) => i.nested) };
+    cache.itemWalks.full++;
+  }
+  return items;
+}
+
+/**
+ * After an incremental parse: the items outside what changed (the edit, and the ranges where tree-sitter's tree
+ * differs from the previous one) are the previous items, moved; only the root's children in between are walked.
+ * Null when this does not apply (no previous walk of the previous tree, ERROR nodes at the top).
+ */
+function changedItems(ctx: Ctx, root: Node, cache: FunctionCache): TopItem[] | null {
+  const ch = cache.treeChanges;
+  const prev = cache.items;
+  if (!ch || !prev || prev.generation !== ch.from || ch.to !== cache.treeGeneration || prev.nested) return null;
+  // Stale cache entries accumulate on this path; a full walk now and then keeps only the live ones.
+  if (cache.entries.size > 2 * prev.list.length + 64) return null;
+  let lo = Infinity;
+  let hi = -Infinity;
+  const delta = ch.edit ? ch.edit.newEndIndex - ch.edit.oldEndIndex : 0;
+  if (ch.edit) {
+    lo = ch.edit.startIndex;
+    hi = ch.edit.newEndIndex;
+  }
+  for (const r of ch.ranges) {
+    lo = Math.min(lo, r.startIndex);
+    hi = Math.max(hi, r.endIndex);
+  }
+  const list: TopItem[] = [];
+  if (lo === Infinity) {
+    list.push(...prev.list);
+  } else {
+    // Nodes touching the change may have grown into it or shrunk out of it: everything from the start of an item
+    // that reached the change (or ended right at it) up to and including nodes that start where it ends is walked.
+    let cut = lo;
+    for (const item of prev.list) if (item.start < lo && item.end >= lo) cut = Math.min(cut, item.start);
+    for (const item of prev.list) if (item.end < cut) list.push(item);
+    const beforeCount = list.length;
+    // (Node.firstChildForIndex, not TreeCursor.gotoFirstChildForIndex: web-tree-sitter 0.25 loses the cursor's goal.)
+    for (let node = root.firstChildForIndex(Math.max(0, cut - 1)); node && node.startIndex <= hi; node = node.nextSibling) {
+      if (node.endIndex < cut) continue;
+      const type = node.type;
+      if (type === 'function_definition' || type === 'declaration') {
+        const start = node.startIndex;
+        const end = node.endIndex;
+        const at = node;
+        const head = cachedHead(ctx, cache, cache.entries, () => at, type, start, end);
+        list.push({ type, start, end, head, node: null, read: null, nested: false });
+      } else if (type === 'ERROR' || type === 'linkage_specification' || type === 'declaration_list') return null;
+    }
+    const oldHi = hi - delta;
+    const walkedEnd = list.length;
+    for (const item of prev.list) {
+      if (item.start > oldHi) list.push(delta === 0 ? item : { ...item, start: item.start + delta, end: item.end + delta });
+    }
+    // tree-sitter's changed ranges can miss a change (a function that now runs on over the next ones), so the items
+    // on both sides of the walk are checked: still children of the root, where they were. Parsing is deterministic
+    // from there on, so if the first item after the walk is unchanged, so is everything after it.
+    const same = (item: TopItem | undefined) => {
+      if (!item) return true;
+      const node = root.firstChildForIndex(Math.max(0, item.start - 1));
+      return !!node && node.startIndex === item.start && node.endIndex === item.end && node.type === item.type;
+    };
+    if (!same(list[walkedEnd]) || (beforeCount > 0 && !same(list[beforeCount - 1]))) return null;
+  }
+  cache.items = { generation: cache.treeGeneration, list, nested: false };
+  cache.itemWalks.partial++;
+  return list;
+}
+
+function readFunctions(
+  ctx: Ctx,
+  tree: Tree,
+  wanted: (name: string, tagged: boolean) => boolean,
+  cache?: FunctionCache,
+  alsoLookFor: string[] = [],
+): FunctionFact[] {
+  const items = topItems(ctx, tree.rootNode, cache);
+  const attrs = ctx.masked.attributes;
+  const attrStarts = attrs.map((a) => a.start);
+  const between = (from: number, to: number): MaskedToken[] => {
+    const out: MaskedToken[] = [];
+    for (let i = lastAtOrBefore(attrStarts, from - 1) + 1; i < attrs.length && attrs[i].start < to; i++) out.push(attrs[i]);
+    return out;
+  };
+  // Names tagged `__bpf_kfunc` anywhere in the file: their untagged prototypes earlier in the file are wanted too
+  // (an earlier prototype silences -Wmissing-prototypes and its `static` applies to the definition).
+  const tagged = new Set<string>();
+  if (attrs.some((a) => a.name === '__bpf_kfunc')) {
+    let previousEnd = 0;
+    for (const item of items) {
+      const from = previousEnd;
+      previousEnd = item.end;
+      if (item.head.name === null) continue;
+      if (between(from, item.start + item.head.nameStart).some((a) => a.name === '__bpf_kfunc')) tagged.add(item.head.name);
+    }
+  }
+  const want = tagged.size ? (name: string, t: boolean) => wanted(name, t) || tagged.has(name) : wanted;
+
+  const picked: Array<{ item: TopItem; previousEnd: number; attrs: MaskedToken[]; tag: MaskedToken | undefined }> = [];
+  let previousEnd = 0;
+  for (const item of items) {
+    const from = previousEnd;
+    previousEnd = item.end;
+    const name = item.head.name;
+    if (name === null) continue;
+    const before = between(from, item.start + item.head.nameStart);
+    const tag = before.find((a) => a.name === '__bpf_kfunc');
+    if (want(name, tag !== undefined)) picked.push({ item, previousEnd: from, attrs: before, tag });
+  }
+  const uses = usesInFile(
+    ctx,
+    picked.map(({ item }) => ({ name: item.head.name!, start: item.start, end: item.end })),
+    alsoLookFor,
+  );
+  const docStarts: number[] = [];
+  for (let i = 0; i < ctx.scan.docComments.length; i += 2) docStarts.push(ctx.scan.docComments[i]);
+  return picked.map(({ item, previousEnd: prev, attrs: before, tag }, i) => {
+    const { head, start, end } = item;
+    const detail = head.detail ?? (head.detail = readDetail(item.node!, item.read!));
+    const name = head.name!;
+    const nameStart = start + head.nameStart;
+    const firstAttr = before.length && before[0].start < start ? before[0].start : start;
+    const headEnd = start + detail.headEnd;
+    return {
+      name,
+      kind: item.type === 'function_definition' ? 'definition' : 'declaration',
+      nameSpan: ctx.spanOf(nameStart, start + head.nameEnd),
+      span: ctx.spanOf(firstAttr, end),
+      headSpan: ctx.spanOf(firstAttr, trimEnd(ctx.text, firstAttr, headEnd)),
+      storage: detail.storage,
+      inline: before.some((a) => INLINE_MACROS.has(a.name)) || detail.inlineSpecifier,
+      attributes: before.map((a) => a.name),
+      bpfKfuncSpan: tag ? ctx.spanOf(tag.start, tag.end) : null,
+      staticSpan: detail.staticAt ? ctx.spanOf(start + detail.staticAt[0], start + detail.staticAt[1]) : null,
+      ret: detail.ret,
+      params: detail.params.map((p) => ({ name: p.name, type: p.type, span: ctx.spanOf(start + p.start, start + p.end) })),
+      variadic: detail.variadic,
+      guard: ctx.guards.at(nameStart),
+      inDefsRegion: inRegion(ctx.regions, nameStart),
+      doc: docBefore(ctx, firstAttr, prev, docStarts),
+      addressTaken: uses[i].addressTaken,
+      calledInFile: uses[i].calledInFile,
+    };
+  });
+}
+
+/**
+ * How each function's name is used in this file's code outside its own head and body: as a value (not a direct
+ * call, a prototype or a blanked BTF macro), and as a direct call inside another function's body. One pass over
+ * the identifiers of the file for all names (an open document asks for every function).
+ */
+function usesInFile(
+  ctx: Ctx,
+  fns: Array<{ name: string; start: number; end: number }>,
+  alsoLookFor: string[],
+): Array<{ addressTaken: boolean; calledInFile: boolean }> {
+  const occurrences = occurrencesOf(ctx, [...fns.map((f) => f.name), ...alsoLookFor]);
+  // How each occurrence is used: null (not code), 'call' (`name(` inside a body), 'head' (`name(` at file scope:
+  // a prototype or definition), 'value'.
+  const kinds = new Map<string, Array<{ at: number; kind: 'call' | 'head' | 'value' }>>();
+  const kindsOf = (name: string) => {
+    let list = kinds.get(name);
+    if (list) return list;
+    list = [];
+    for (const at of occurrences.get(name) ?? []) {
+      if (!isCode(ctx.scan, at)) continue;
+      const next = nextCodeChar(ctx.scan, at + name.length);
+      // A call `name(`, a prototype `name(`, or the end of a declaration list are not uses as a value.
+      if (ctx.text[next] === '(') list.push({ at, kind: depthAt(ctx.scan, at) > 0 ? 'call' : 'head' });
+      else list.push({ at, kind: 'value' });
+    }
+    kinds.set(name, list);
+    return list;
+  };
+  return fns.map((f) => {
+    let addressTaken = false;
+    let calledInFile = false;
+    for (const o of kindsOf(f.name)) {
+      if (o.at >= f.start && o.at < f.end) continue;
+      if (o.kind === 'value') addressTaken = true;
+      else if (o.kind === 'call') calledInFile = true;
+      if (addressTaken && calledInFile) break;
+    }
+    return { addressTaken, calledInFile };
+  });
+}
+
+const isIdentChar = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+
+/**
+ * Offsets of whole-word occurrences of `names` in `text` (what `\bname\b` finds). Few names: one search each;
+ * many: one pass over every identifier of the text.
+ */
+export function identifierOffsets(text: string, names: ReadonlySet<string>): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  if (names.size <= 8) {
+    for (const name of names) {
+      const found = wordOffsets(text, name);
+      if (found.length) out.set(name, found);
+    }
+    return out;
+  }
+  // A hash of each identifier, computed while stepping over it, picks the few worth slicing out and looking up.
+  const hashes = new Set<number>();
+  for (const name of names) {
+    let h = 0;
+    for (let k = 0; k < name.length; k++) h = (Math.imul(h, 31) + name.charCodeAt(k)) | 0;
+    hashes.add(h);
+  }
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (!isIdentChar(c)) {
+      i++;
+      continue;
+    }
+    const s = i;
+    let h = 0;
+    while (i < n) {
+      const d = text.charCodeAt(i);
+      if (!isIdentChar(d)) break;
+      h = (Math.imul(h, 31) + d) | 0;
+      i++;
+    }
+    if ((c >= 48 && c <= 57) || !hashes.has(h)) continue;
+    const word = text.slice(s, i);
+    if (!names.has(word)) continue;
+    const list = out.get(word);
+    if (list) list.push(s);
+    else out.set(word, [s]);
+  }
+  return out;
 }
 
 function trimEnd(text: string, from: number, to: number): number {
@@ -370,8 +745,8 @@ function trimEnd(text: string, from: number, to: number): number {
 /** Offsets of `word` in code (not comments, literals or directives). */
 function codeOccurrences(ctx: Ctx, word: string): number[] {
   const out: number[] = [];
-  const re = new RegExp(`\\b${word}\\b`, 'g');
-  for (let m = re.exec(ctx.text); m; m = re.exec(ctx.text)) if (isCode(ctx.scan, m.index)) out.push(m.index);
+  const found = ctx.textWords.lookup([word], ctx.previous?.textWords ?? null, ctx.window).get(word) ?? [];
+  for (const at of found) if (isCode(ctx.scan, at)) out.push(at);
   return out;
 }
 
@@ -422,9 +797,18 @@ function readDtorRegistrations(ctx: Ctx): DtorRegistrationFact[] {
 
 /** The declaration node around a type name at `offset`. */
 function declarationAt(tree: Tree, offset: number): Node | undefined {
-  let node: Node | null = tree.rootNode.descendantForIndex(offset, offset + 1);
-  while (node && node.type !== 'declaration') node = node.parent;
-  return node ?? undefined;
+  // Top-down, not `descendantForIndex(...).parent` upwards: each `parent` step searches down from the root, so
+  // climbing a 40 000-deep tree (a pasted line of '(') took a minute. (TreeCursor.gotoFirstChildForIndex would do,
+  // but web-tree-sitter 0.25 reports its result wrongly: it returns false after moving.)
+  let node: Node | null = tree.rootNode;
+  let found: Node | undefined;
+  while (node) {
+    if (node.type === 'declaration') found = node;
+    const child: Node | null = node.firstChildForIndex(offset);
+    if (!child || child.startIndex > offset) break;
+    node = child;
+  }
+  return found;
 }
 
 function initializerPairs(list: Node): Map<string, Node> {
@@ -518,48 +902,69 @@ function recordLocalFlagDefines(facts: FileFacts, macros: ReturnType<typeof buil
   }
 }
 
+/**
+ * At most this many uses are recorded per set: only "used or not" matters (set-unregistered), and a file with
+ * thousands of same-named sets (a paste in the editor) would otherwise hold millions of spans (2 GB for 2000).
+ */
+const MAX_USES = 16;
+
 /** Code uses of `name` (masked text: BTF macro calls and directives are blanks) plus #define bodies naming it. */
-function usesOf(ctx: Ctx, name: string, skip: Array<{ start: number; end: number }>): Span[] {
+function usesOf(
+  ctx: Ctx,
+  name: string,
+  skip: Array<{ start: number; end: number }>,
+  occurrences: Map<string, number[]>,
+  defines: Array<{ d: { start: number; end: number }; body: string }>,
+): Span[] {
   if (!/^[A-Za-z_]\w*$/.test(name)) return [];
   const out: Span[] = [];
-  const re = new RegExp(`\\b${name}\\b`, 'g');
-  const masked = ctx.masked.text;
-  for (let m = re.exec(masked); m; m = re.exec(masked)) {
-    const at = m.index;
+  for (const at of occurrences.get(name) ?? []) {
+    if (out.length >= MAX_USES) return out;
     if (!isCode(ctx.scan, at) || skip.some((r) => at >= r.start && at < r.end)) continue;
     out.push(ctx.spanOf(at, at + name.length));
   }
-  for (const d of ctx.scan.directives) {
-    if (d.keyword === 'define' && re.test(d.body.replace(/^\w+/, ''))) out.push(ctx.spanOf(d.start, d.end));
-    re.lastIndex = 0;
+  for (const { d, body } of defines) {
+    if (out.length >= MAX_USES) return out;
+    if (hasWord(body, name)) out.push(ctx.spanOf(d.start, d.end));
   }
   return out;
 }
 
 /** Uses of sets (outside START/END and id-set initialisers) and of id sets (outside their declarations). */
 function recordSetUses(ctx: Ctx, facts: FileFacts): void {
+  const names = new Set<string>();
+  for (const set of facts.sets) if (set.macro !== 'BTF_ID_LIST') names.add(set.name);
+  for (const idSet of facts.idSets) names.add(idSet.name);
+  if (names.size === 0) return;
+  const occurrences = occurrencesOf(ctx, names);
+  const defines = ctx.scan.directives.filter((d) => d.keyword === 'define').map((d) => ({ d, body: d.body.replace(/^\w+/, '') }));
   const idSetDecls = facts.idSets.map((s) => ({ start: s.span.start, end: s.span.end }));
+  // Same name, same uses: computed once per name (thousands of same-named sets made this cubic).
+  const byName = new Map<string, Span[]>();
   for (const set of facts.sets) {
     if (set.macro === 'BTF_ID_LIST') continue;
-    set.uses = usesOf(ctx, set.name, idSetDecls);
+    let uses = byName.get(set.name);
+    if (!uses) byName.set(set.name, (uses = usesOf(ctx, set.name, idSetDecls, occurrences, defines)));
+    set.uses = uses;
   }
-  for (const idSet of facts.idSets) idSet.uses = usesOf(ctx, idSet.name, [{ start: idSet.span.start, end: idSet.span.end }]);
+  for (const idSet of facts.idSets) {
+    idSet.uses = usesOf(ctx, idSet.name, [{ start: idSet.span.start, end: idSet.span.end }], occurrences, defines);
+  }
 }
 
-/** ERROR and MISSING nodes, visiting only subtrees that contain one (iteratively: trees can be very deep). */
+/**
+ * ERROR and MISSING nodes, visiting only subtrees that contain one (with a stack, not recursion: trees can be very
+ * deep). Children are fetched a list at a time, and only those with an error are looked into (a MISSING node has
+ * an error too).
+ */
 export function countErrors(root: Node): number {
   let count = 0;
-  const cursor = root.walk();
-  try {
-    for (;;) {
-      const node = cursor.currentNode;
-      if (node.type === 'ERROR' || node.isMissing) count++;
-      if (node.hasError && cursor.gotoFirstChild()) continue;
-      while (!cursor.gotoNextSibling()) {
-        if (!cursor.gotoParent()) return count;
-      }
-    }
-  } finally {
-    cursor.delete();
+  const stack: Node[] = [root];
+  while (stack.length) {
+    const node = stack.pop()!;
+    if (node.type === 'ERROR' || node.isMissing) count++;
+    if (!node.hasError) continue;
+    for (const child of node.children) if (child?.hasError) stack.push(child);
   }
+  return count;
 }

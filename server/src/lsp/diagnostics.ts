@@ -42,7 +42,8 @@ export function toLspDiagnostic(analysis: Analysis, d: Diagnostic): LspDiagnosti
 
 /** Runs the rules over one unit (the result is kept on the unit for hovers and code actions). */
 export function computeUnit(analysis: Analysis, unit: KernelUnit): Map<string, Diagnostic[]> {
-  const all = runRules(ruleContext(unit.index, unit.complete, analysis.readText), unit.settings);
+  // Kbuild files are looked at again at most every 2 s (the watcher reports changes: Analysis.kernelFilesChanged).
+  const all = analysis.batch(() => runRules({ ...ruleContext(unit.index, unit.complete, analysis.readText), kbuildRecheckMs: 2000 }, unit.settings));
   const byFile = new Map<string, Diagnostic[]>();
   for (const d of all) {
     const list = byFile.get(d.file);
@@ -58,7 +59,14 @@ export interface PublishTiming {
   /** Milliseconds spent in the last flush (sync + rules + publish). */
   lastFlushMs: number;
   flushes: number;
+  /**
+   * Per edited document, from the first didChange/didOpen after a publication to the publication of its new
+   * diagnostics (debounce included), newest last; at most RECENT_TIMINGS kept (`kfuncLsp/status`, benchmarks).
+   */
+  editToPublishMs: number[];
 }
+
+const RECENT_TIMINGS = 1000;
 
 export class DiagnosticsPublisher {
   /** What each file's last publication was (JSON of the LSP diagnostics), by path. */
@@ -66,7 +74,9 @@ export class DiagnosticsPublisher {
   /** Documents edited since the last flush: republished even when their diagnostics look the same. */
   private readonly forced = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
-  readonly timing: PublishTiming = { lastFlushMs: 0, flushes: 0 };
+  /** When each forced document's first unpublished change arrived. */
+  private readonly pendingSince = new Map<string, number>();
+  readonly timing: PublishTiming = { lastFlushMs: 0, flushes: 0, editToPublishMs: [] };
 
   constructor(
     private readonly connection: Connection,
@@ -77,7 +87,10 @@ export class DiagnosticsPublisher {
 
   /** Schedules a flush `delayMs` from now (restarting the wait: typing keeps postponing it). */
   schedule(forcePath?: string, delayMs = this.delayMs): void {
-    if (forcePath) this.forced.add(forcePath);
+    if (forcePath) {
+      this.forced.add(forcePath);
+      if (!this.pendingSince.has(forcePath)) this.pendingSince.set(forcePath, performance.now());
+    }
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -110,8 +123,12 @@ export class DiagnosticsPublisher {
     } catch (e) {
       this.log(`computing diagnostics failed: ${(e as Error).stack ?? e}`);
     }
-    this.timing.lastFlushMs = performance.now() - t0;
+    const t1 = performance.now();
+    this.timing.lastFlushMs = t1 - t0;
     this.timing.flushes++;
+    for (const since of this.pendingSince.values()) this.timing.editToPublishMs.push(t1 - since);
+    this.pendingSince.clear();
+    if (this.timing.editToPublishMs.length > RECENT_TIMINGS) this.timing.editToPublishMs.splice(0, this.timing.editToPublishMs.length - RECENT_TIMINGS);
   }
 
   /** Recomputes now if something is pending (debounced work or dirty units). */

@@ -1,15 +1,16 @@
 /**
- * Background indexing of workspace folders: an asynchronous walk (no symlinks followed; `.git`, `node_modules`,
- * `progs` and the exclude patterns skipped), the literal prefilter, fact extraction for marked files, then a second
- * pass over unmarked .c files for registered names that have no definition yet (the CLI's indexTree does the same).
- * Work is done in slices of a few milliseconds with the event loop served in between, so requests never wait for
- * the index; progress goes to the client as window/workDoneProgress.
+ * Background indexing of workspace folders, with the CLI's machinery (workspace/scanTree): an asynchronous walk (no
+ * symlinks followed; `.git`, `node_modules`, `progs` and the exclude patterns skipped) feeding worker threads that
+ * read, prefilter and extract facts, the on-disk facts cache for unchanged files, then a second pass over unmarked
+ * .c files for registered names that have no definition yet. The server's thread only applies results, so requests
+ * never wait for the index; progress goes to the client as window/workDoneProgress.
  */
-import { readFileSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { PathFilter } from '../workspace/sourceFiles';
+import { cachingAvailable, FactsCache } from '../workspace/factsCache';
 import { undefinedRegisteredNames } from '../workspace/indexPaths';
+import type { ScanResult } from '../workspace/scanFile';
+import { createScanPool, type ScanPool } from '../workspace/scanPool';
+import { scanForDefinitions, scanOptions, scanTree } from '../workspace/scanTree';
 import type { Analysis } from './workspace';
 
 export interface ProgressReporter {
@@ -34,29 +35,26 @@ export interface FolderStats {
   complete: boolean;
 }
 
-const SLICE_MS = 12;
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-function isSourceName(name: string): boolean {
-  return name.endsWith('.c') || name.endsWith('.h');
-}
 
-/** Names from `names` that occur in `buf` (a cheap test before a definition search). */
-function mentioned(buf: Buffer, names: ReadonlySet<string>): Set<string> {
-  const out = new Set<string>();
-  for (const n of names) if (buf.indexOf(n, 0, 'latin1') !== -1) out.add(n);
-  return out;
-}
 
 export class Indexer {
   private readonly generation = new Map<string, number>();
   private readonly running = new Map<string, Promise<FolderStats | undefined>>();
   readonly stats = new Map<string, FolderStats>();
 
+  private scanPool: ScanPool | undefined;
+
   constructor(
     private readonly analysis: Analysis,
     private readonly hooks: IndexerHooks,
   ) {}
+
+  /** One scan pool for the server's life: worker threads read, prefilter and parse, so requests are never held up. */
+  private pool(): ScanPool {
+    this.scanPool ??= createScanPool();
+    return this.scanPool;
+  }
 
   /** (Re)indexes a folder; a run already going for it is abandoned. */
   index(folder: string): Promise<FolderStats | undefined> {
@@ -85,43 +83,6 @@ export class Indexer {
     return this.running.size > 0;
   }
 
-  private async walk(folder: string, alive: () => boolean, onCount: (n: number) => void): Promise<string[]> {
-    const settings = this.analysis.folderSettings(folder);
-    const filter = new PathFilter(settings.index.exclude);
-    const out: string[] = [];
-    const stack = [folder];
-    let sliceStart = performance.now();
-    while (stack.length) {
-      if (!alive()) return out;
-      const dir = stack.pop()!;
-      let entries;
-      try {
-        entries = await readdir(dir, { withFileTypes: true });
-      } catch (e) {
-        this.hooks.log(`cannot read directory ${dir}: ${(e as Error).message}`);
-        continue;
-      }
-      entries.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
-      for (const entry of entries) {
-        const abs = path.join(dir, entry.name);
-        // Dirent types come from lstat: symlinks are neither directories nor files here, so they are not followed.
-        if (entry.isDirectory()) {
-          if (entry.name === '.git' || entry.name === 'node_modules' || entry.name === 'progs') continue;
-          if (filter.excluded(abs, folder, true)) continue;
-          stack.push(abs);
-        } else if (entry.isFile() && isSourceName(entry.name)) {
-          if (!filter.excluded(abs, folder, false)) out.push(abs);
-        }
-      }
-      if (performance.now() - sliceStart > SLICE_MS) {
-        onCount(out.length);
-        await yieldToLoop();
-        sliceStart = performance.now();
-      }
-    }
-    return out;
-  }
-
   private async run(folder: string, gen: number): Promise<FolderStats | undefined> {
     const alive = () => this.generation.get(folder) === gen;
     const t0 = performance.now();
@@ -138,62 +99,37 @@ export class Indexer {
       progress.report(Math.max(0, Math.min(100, Math.round(pct))), message);
     };
     try {
-      const files = await this.walk(folder, alive, (n) => report(0, `${n} C files found`));
-      if (!alive()) return undefined;
-      stats.found = files.length;
-      report(0, `${files.length} C files found`, true);
-
-      const seen = new Set<string>();
+      const settings = this.analysis.folderSettings(folder);
+      const cache = cachingAvailable() ? new FactsCache([folder], String(scanOptions(settings).maxBytes)).load() : undefined;
       const unmarked: string[] = [];
-      let sliceStart = performance.now();
-      for (let i = 0; i < files.length; i++) {
-        const file = files[i];
-        seen.add(file);
-        let buf: Buffer | undefined;
-        try {
-          buf = readFileSync(file);
-        } catch (e) {
-          this.hooks.log(`cannot read ${file}: ${(e as Error).message}`);
-        }
-        if (buf) {
-          const result = this.analysis.indexDiskFile(file, buf);
-          if (result === 'parsed') stats.parsed++;
-          else if (result === 'skipped') {
-            stats.skipped++;
-            this.hooks.log(`skipped ${file}: ${this.analysis.unitFor(file).index.facts(file)?.skipped ?? ''}`);
-          } else if (result === 'unmarked' && file.endsWith('.c')) unmarked.push(file);
-        }
-        if (performance.now() - sliceStart > SLICE_MS) {
-          report((i / files.length) * 90, `${i + 1}/${files.length} files scanned, ${stats.parsed} parsed`);
-          await yieldToLoop();
-          if (!alive()) return undefined;
-          sliceStart = performance.now();
-        }
-      }
+      const apply = (file: string, result: ScanResult, firstPass: boolean) => {
+        const applied = this.analysis.applyScan(file, result, firstPass);
+        if (applied === 'parsed') stats.parsed++;
+        else if (applied === 'skipped' && result.kind === 'skipped') {
+          stats.skipped++;
+          this.hooks.log(`skipped ${file}: ${result.reason}`);
+        } else if (applied === 'unmarked' && firstPass && file.endsWith('.c')) unmarked.push(file);
+      };
+      const seen = await scanTree([folder], {
+        pool: this.pool(),
+        settings,
+        cache,
+        background: true,
+        alive,
+        onResult: (file, result) => apply(file, result, true),
+        onSkip: (file, message) => this.hooks.log(`${file}: ${message}`),
+        onProgress: (done, found) => report((done / Math.max(found, 1)) * 90, `${done}/${found} files scanned, ${stats.parsed} parsed`),
+      });
+      if (!alive()) return undefined;
+      stats.found = seen.size;
 
       // Second pass: definitions of registered names that no marked file defines (pre-6.3 trees, tcp_cong).
-      const missingByUnit = new Map(this.analysis.unitsOfFolder(folder).map((u) => [u, undefinedRegisteredNames(u.index)]));
-      if ([...missingByUnit.values()].some((m) => m.size > 0)) {
-        for (let i = 0; i < unmarked.length; i++) {
-          const file = unmarked[i];
-          const missing = missingByUnit.get(this.analysis.unitFor(file));
-          if (missing && missing.size > 0) {
-            let buf: Buffer | undefined;
-            try {
-              buf = readFileSync(file);
-            } catch {
-              buf = undefined;
-            }
-            const hits = buf ? mentioned(buf, missing) : new Set<string>();
-            if (buf && hits.size > 0 && this.analysis.indexDiskFile(file, buf, hits) === 'parsed') stats.parsed++;
-          }
-          if (performance.now() - sliceStart > SLICE_MS) {
-            report(90 + (i / unmarked.length) * 10, `looking for definitions of registered names (${i + 1}/${unmarked.length})`);
-            await yieldToLoop();
-            if (!alive()) return undefined;
-            sliceStart = performance.now();
-          }
-        }
+      const missing = new Set<string>();
+      for (const unit of this.analysis.unitsOfFolder(folder)) for (const n of undefinedRegisteredNames(unit.index)) missing.add(n);
+      if (missing.size > 0) {
+        report(90, `looking for definitions of ${missing.size} registered names`, true);
+        await scanForDefinitions(unmarked, [...missing], { pool: this.pool(), settings, alive, onResult: (file, result) => apply(file, result, false) });
+        if (!alive()) return undefined;
       }
 
       // Files indexed by an earlier run that this walk no longer finds (deleted, or excluded now).

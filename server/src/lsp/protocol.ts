@@ -29,6 +29,10 @@ export interface StatusResult {
   trees: number;
   parses: { full: number; incremental: number; timeouts: number };
   diagnosticsDelayMs: number;
+  /** Diagnostics runs: count, duration of the last, and recent edit → publication times (ms, newest last). */
+  diagnosticsTiming?: { flushes: number; lastFlushMs: number; editToPublishMs: number[] };
+  /** process.memoryUsage() of the server, in bytes. */
+  memory?: { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
 }
 
 /** State for tests and troubleshooting (also tells a client when the background index is complete). */

@@ -17,8 +17,10 @@ import type { FileFacts } from '../facts/types';
 import { resolveKernel, WorkspaceIndex } from '../index/workspaceIndex';
 import { type KernelVersion, versionFromMakefile } from '../kernel/version';
 import type { Diagnostic } from '../rules/types';
-import { decodeSource, hasKfuncMarker, PathFilter } from '../workspace/sourceFiles';
+import { type ScanResult, scanBuffer } from '../workspace/scanFile';
+import { decodeSource, PathFilter } from '../workspace/sourceFiles';
 import { computeLineStarts, isFileUri, uriToPath } from './positions';
+import { forgetKbuildReaders } from '../rules/kfuncGuardMismatch';
 import { TreeCache } from './treeCache';
 
 /** One kernel tree (or workspace folder, or loose directory) and its index. */
@@ -64,9 +66,35 @@ export interface AnalysisHooks {
   notice(uri: string, message: string): void;
 }
 
+/** Deep equality of plain data (what JSON.stringify would compare, without building the strings). */
+function sameData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameData(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) {
+    const x = (a as Record<string, unknown>)[k];
+    const y = (b as Record<string, unknown>)[k];
+    // JSON.stringify leaves undefined members out.
+    if (x === undefined && !(k in b)) continue;
+    if (!sameData(x, y)) return false;
+  }
+  return true;
+}
+
 function inside(file: string, dir: string): boolean {
   return file === dir || file.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep);
 }
+
+/** Characters of disk text readText() keeps (see Analysis.diskTexts). */
+const DISK_TEXT_BUDGET = 8 * 1024 * 1024;
 
 /** Limit for one extraction of an open document's parse (a pathological file must not freeze the server). */
 export const PARSE_TIMEOUT_MS = 5000;
@@ -82,6 +110,16 @@ export class Analysis {
   private readonly editorSettings = new Map<string, unknown>();
   /** Folders whose background walk has finished. */
   private readonly completeFolders = new Set<string>();
+  /** readable() answers by path (cleared when the folders change). */
+  private readonly readableCache = new Map<string, boolean>();
+  /**
+   * Texts readText() decoded from disk, by path, with the stat they were read under: a file whose size, mtime and
+   * inode are unchanged is not read again. The rules ask for the same files after every edit (definitions for
+   * acquire-rcu-ret-null, Makefiles for kfunc-guard-mismatch); bounded by DISK_TEXT_BUDGET characters, least
+   * recently used dropped first.
+   */
+  private readonly diskTexts = new Map<string, { size: number; mtimeMs: number; ino: number; text: string | undefined }>();
+  private diskTextChars = 0;
 
   constructor(private readonly hooks: AnalysisHooks) {}
 
@@ -103,6 +141,7 @@ export class Analysis {
     });
     // Longest first, so the innermost folder wins for nested folders.
     this.folderList.sort((a, b) => b.path.length - a.path.length);
+    this.readableCache.clear();
   }
 
   folderOf(file: string): string | null {
@@ -125,6 +164,16 @@ export class Analysis {
 
   /** Is `file` inside a workspace folder, also after resolving symlinks? */
   readable(file: string): boolean {
+    let answer = this.readableCache.get(file);
+    if (answer === undefined) {
+      answer = this.readableNow(file);
+      // Only positive answers are kept: a file that does not exist yet may be created later.
+      if (answer) this.readableCache.set(file, answer);
+    }
+    return answer;
+  }
+
+  private readableNow(file: string): boolean {
     if (!path.isAbsolute(file)) return false;
     const abs = path.resolve(file);
     if (!this.folderList.some((f) => inside(abs, f.path))) return false;
@@ -141,16 +190,76 @@ export class Analysis {
   readonly readText = (file: string): string | undefined => {
     const open = this.docsByPath.get(file);
     if (open) return open.doc.getText();
-    if (!this.readable(file)) return undefined;
+    if (this.batchTexts) {
+      if (this.batchTexts.has(file)) return this.batchTexts.get(file);
+      const text = this.readDiskText(file);
+      this.batchTexts.set(file, text);
+      return text;
+    }
+    return this.readDiskText(file);
+  };
+
+  /** Texts read during one diagnostics run: each file is looked at (stat) once, however many rules ask. */
+  private batchTexts: Map<string, string | undefined> | null = null;
+
+  /** Runs `f` with disk reads remembered for its duration (files do not change under a synchronous run). */
+  batch<T>(f: () => T): T {
+    if (this.batchTexts) return f();
+    this.batchTexts = new Map();
     try {
-      const st = statSync(file);
-      if (!st.isFile() || st.size > 16 * 1024 * 1024) return undefined;
+      return f();
+    } finally {
+      this.batchTexts = null;
+    }
+  }
+
+  private readDiskText(file: string): string | undefined {
+    if (!path.isAbsolute(file) || !this.folderOf(path.resolve(file))) return undefined;
+    try {
+      // Missing files (a directory's Kbuild, include candidates) are common: stat before resolving symlinks.
+      const st = statSync(file, { throwIfNoEntry: false });
+      if (!st || !st.isFile() || st.size > 16 * 1024 * 1024 || !this.readable(file)) {
+        this.forgetDiskText(file);
+        return undefined;
+      }
+      const cached = this.diskTexts.get(file);
+      if (cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs && cached.ino === st.ino) {
+        // Most recently used last.
+        this.diskTexts.delete(file);
+        this.diskTexts.set(file, cached);
+        return cached.text;
+      }
       const decoded = decodeSource(readFileSync(file), 16 * 1024 * 1024);
-      return 'text' in decoded ? decoded.text : undefined;
+      const text = 'text' in decoded ? decoded.text : undefined;
+      this.rememberDiskText(file, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, text });
+      return text;
     } catch {
+      this.forgetDiskText(file);
       return undefined;
     }
-  };
+  }
+
+  private rememberDiskText(file: string, entry: { size: number; mtimeMs: number; ino: number; text: string | undefined }): void {
+    this.forgetDiskText(file);
+    const chars = entry.text?.length ?? 0;
+    // Headers are read once (the index keeps what it needs of them: macro tables, prototypes); .c files (kfunc
+    // definitions), Makefiles and Kbuild files are what the rules read again after every edit.
+    if (chars > DISK_TEXT_BUDGET / 4 || file.endsWith('.h')) return;
+    this.diskTexts.set(file, entry);
+    this.diskTextChars += chars;
+    for (const [oldest, e] of this.diskTexts) {
+      if (this.diskTextChars <= DISK_TEXT_BUDGET) break;
+      this.diskTexts.delete(oldest);
+      this.diskTextChars -= e.text?.length ?? 0;
+    }
+  }
+
+  private forgetDiskText(file: string): void {
+    const e = this.diskTexts.get(file);
+    if (!e) return;
+    this.diskTexts.delete(file);
+    this.diskTextChars -= e.text?.length ?? 0;
+  }
 
   private makefileVersion(dir: string): KernelVersion | null {
     const cached = this.makefileVersions.get(dir);
@@ -384,7 +493,11 @@ export class Analysis {
     } else {
       d.skipped = null;
       try {
-        d.facts = extractFacts(d.path, text, { allFunctions: true, parse: this.trees.parser(d.uri) });
+        d.facts = extractFacts(d.path, text, {
+          allFunctions: true,
+          parse: this.trees.parser(d.uri),
+          functionCache: this.trees.functionCache(d.uri),
+        });
       } catch (e) {
         this.hooks.log(`extracting facts of ${d.path} failed: ${(e as Error).stack ?? e}`);
         this.trees.drop(d.uri);
@@ -400,19 +513,31 @@ export class Analysis {
 
   /**
    * After edits settle: a document whose tree came from incremental parses and has syntax errors is parsed again
-   * from scratch (error recovery can differ), so its facts converge to what a fresh start would see. True when the
+   * from scratch (error recovery can differ), so its facts converge to what a fresh start would see. The full parse
+   * runs in slices between other work (TreeCache.parseInBackground) and is abandoned if the document changes; the
+   * facts are then read again from the new tree (cheaply: heads of nodes without errors are kept). True when the
    * facts changed.
    */
-  canonicalize(d: DocState): boolean {
+  async canonicalize(d: DocState): Promise<boolean> {
     if (this.docs.get(d.uri) !== d) return false;
     this.refresh(d);
     if (d.skipped || !this.trees.incrementalWithErrors(d.uri)) return false;
-    const before = JSON.stringify(d.facts);
-    this.trees.drop(d.uri);
+    const masked = this.trees.textOf(d.uri);
+    if (masked === undefined) return false;
+    const version = d.doc.version;
+    const unchanged = () => this.docs.get(d.uri) === d && d.doc.version === version && this.trees.textOf(d.uri) === masked;
+    const tree = await this.trees.parseInBackground(masked, unchanged);
+    if (!tree) return false;
+    if (!unchanged()) {
+      tree.delete();
+      return false;
+    }
+    const before = d.facts;
+    this.trees.install(d.uri, masked, tree);
     d.factsVersion = -1;
     const dirty = d.unit.dirty;
     this.refresh(d);
-    if (JSON.stringify(d.facts) === before) {
+    if (sameData(d.facts, before)) {
       d.unit.dirty = dirty; // same facts: no new diagnostics run needed
       return false;
     }
@@ -427,42 +552,37 @@ export class Analysis {
   // ---- files on disk --------------------------------------------------------------------------------------------
 
   /**
-   * Indexes one file read from disk (unless it is open: the editor's text wins). `missing` names registered
-   * kfuncs without a definition: an unmarked .c file is kept only when it defines one of them.
+   * Applies the scan of a file on disk (unless it is open: the editor's text wins) to its kernel tree's index. In
+   * the second pass (`firstPass` false) an unmarked file only adds facts when it defines a registered name.
    */
-  indexDiskFile(file: string, buf: Buffer, missing?: ReadonlySet<string>): 'parsed' | 'skipped' | 'unmarked' | 'open' {
+  applyScan(file: string, result: ScanResult, firstPass = true): 'parsed' | 'skipped' | 'unmarked' | 'open' {
     if (this.docsByPath.has(file)) return 'open';
     const unit = this.unitFor(file);
-    const maxBytes = unit.settings.index.maxFileSizeKB * 1024;
-    const marked = hasKfuncMarker(buf);
-    if (!marked && !missing) {
-      if (unit.diskFiles.delete(file)) {
+    if (result.kind === 'unmarked') {
+      if (firstPass && unit.diskFiles.delete(file)) {
         unit.index.remove(file);
         unit.dirty = true;
       }
       return 'unmarked';
     }
-    const decoded = decodeSource(buf, maxBytes);
-    if ('skipped' in decoded) {
-      unit.index.update(emptyFacts(file, decoded.skipped));
-      unit.diskFiles.add(file);
-      unit.dirty = true;
-      return 'skipped';
-    }
-    let facts: FileFacts;
-    try {
-      facts = marked
-        ? extractFacts(file, decoded.text, { parseTimeoutMs: PARSE_TIMEOUT_MS })
-        : extractFacts(file, decoded.text, { wantNames: missing, parseTimeoutMs: PARSE_TIMEOUT_MS });
-    } catch (e) {
-      this.hooks.log(`extracting facts of ${file} failed: ${(e as Error).stack ?? e}`);
-      facts = emptyFacts(file, `internal error: ${(e as Error).message}`);
-    }
-    if (!marked && !facts.functions.some((f) => f.kind === 'definition')) return 'unmarked';
-    unit.index.update(facts);
+    unit.index.update(result.kind === 'facts' ? result.facts : emptyFacts(file, result.reason));
     unit.diskFiles.add(file);
     unit.dirty = true;
-    return 'parsed';
+    return result.kind === 'facts' ? 'parsed' : 'skipped';
+  }
+
+  /** Indexes one file read from disk (a watched-file change, a document closed). */
+  indexDiskFile(file: string, buf: Buffer): 'parsed' | 'skipped' | 'unmarked' | 'open' {
+    if (this.docsByPath.has(file)) return 'open';
+    const maxBytes = this.unitFor(file).settings.index.maxFileSizeKB * 1024;
+    let result: ScanResult;
+    try {
+      result = scanBuffer(file, buf, { maxBytes });
+    } catch (e) {
+      this.hooks.log(`extracting facts of ${file} failed: ${(e as Error).stack ?? e}`);
+      result = { kind: 'skipped', reason: `internal error: ${(e as Error).message}` };
+    }
+    return this.applyScan(file, result);
   }
 
   /** A file disappeared from disk (or left the index scope). */
@@ -478,6 +598,7 @@ export class Analysis {
 
   /** A Makefile or btf.h changed: kernel versions and flag tables may have moved. */
   kernelFilesChanged(): void {
+    forgetKbuildReaders();
     this.reconfigure();
   }
 

@@ -13,6 +13,21 @@ import type { DtorInfo, Kfunc, KfuncEntry, KfuncModel, Located, ModelContext, Se
 /** Entries an X-macro invocation expands to, found through the headers the file includes (the index provides it). */
 export type PendingResolver = (file: FileFacts, pending: FileFacts['pendingMacros'][number]) => SetEntry[];
 
+/**
+ * BPF prototypes by definition: models are rebuilt after every edit from mostly the same facts objects (only the
+ * edited file's are new), so the rendering is kept per definition fact and inputs.
+ */
+const prototypeMemo = new WeakMap<FunctionFact, { key: string; protos: ReturnType<typeof bpfPrototypes> }>();
+
+function prototypesOf(input: Parameters<typeof bpfPrototypes>[0]): ReturnType<typeof bpfPrototypes> {
+  const key = `${input.name}\0${input.implicit.join(',')}\0${input.implicitArgsFlag}\0${input.hasRealImpl}\0${input.tagged}\0${input.fastcall}`;
+  const hit = prototypeMemo.get(input.definition);
+  if (hit && hit.key === key) return hit.protos;
+  const protos = bpfPrototypes(input);
+  prototypeMemo.set(input.definition, { key, protos });
+  return protos;
+}
+
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list) list.push(value);
@@ -33,14 +48,64 @@ function isKfuncSetMacro(macro: string, ctx: ModelContext): boolean {
   return macro === 'BTF_SET8_START' && !atLeast(ctx.version, 6, 9);
 }
 
+/**
+ * Per-file parts of the join, kept between models: an edit changes one file's facts object, the others are the
+ * same objects and their parts are reused (a model is rebuilt after every keystroke in an open document).
+ */
+interface FileParts {
+  functions: Array<Located<FunctionFact>>;
+  registrations: Array<Located<RegistrationFact>>;
+  /** The file's sets, and what they were built from besides the facts. */
+  sets?: { version: ModelContext['version']; resolved: SetEntry[][]; regs: Array<Array<Located<RegistrationFact>>>; infos: SetInfo[] };
+  dtors?: { infos: SetInfo[]; dtors: Array<[string, DtorInfo]> };
+}
+
+const fileParts = new WeakMap<FileFacts, FileParts>();
+
+function partsOf(f: FileFacts): FileParts {
+  let parts = fileParts.get(f);
+  if (!parts) {
+    parts = {
+      functions: f.functions.map((fact) => ({ file: f.path, fact })),
+      registrations: f.registrations.map((fact) => ({ file: f.path, fact })),
+    };
+    fileParts.set(f, parts);
+  }
+  return parts;
+}
+
+function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function buildSets(files: FileFacts[], ctx: ModelContext, resolve: PendingResolver): SetInfo[] {
   const sets: SetInfo[] = [];
   const regsByIdSet = new Map<string, Array<Located<RegistrationFact>>>();
-  for (const f of files) for (const r of f.registrations) if (r.idSet) push(regsByIdSet, r.idSet, { file: f.path, fact: r });
+  for (const f of files) for (const r of partsOf(f).registrations) if (r.fact.idSet) push(regsByIdSet, r.fact.idSet, r);
   for (const f of files) {
+    if (f.sets.length === 0) continue;
+    const parts = partsOf(f);
+    const resolved = f.pendingMacros.map((p) => resolve(f, p));
+    const regs = f.idSets.map((s) => regsByIdSet.get(s.name) ?? []);
+    const cached = parts.sets;
+    if (
+      cached &&
+      cached.version === ctx.version &&
+      cached.resolved.length === resolved.length &&
+      cached.resolved.every((r, i) => r === resolved[i]) &&
+      cached.regs.every((r, i) => sameItems(r, regs[i]))
+    ) {
+      sets.push(...cached.infos);
+      continue;
+    }
+    const infos: SetInfo[] = [];
     for (const fact of f.sets) {
       const entries = [...fact.entries];
-      for (const p of f.pendingMacros) if (p.setName === fact.name) entries.push(...resolve(f, p));
+      f.pendingMacros.forEach((p, i) => {
+        if (p.setName === fact.name) entries.push(...resolved[i]);
+      });
       entries.sort((a, b) => a.span.start - b.span.start);
       // A set symbol is local to its file, so its id-set initialiser is in the same file.
       const idSets: Array<Located<IdSetFact>> = f.idSets
@@ -57,7 +122,7 @@ function buildSets(files: FileFacts[], ctx: ModelContext, resolve: PendingResolv
         const t = r.fact.fn === 'register_btf_fmodret_id_set' ? 'fmodret' : r.fact.progType;
         if (t && !progTypes.includes(t)) progTypes.push(t);
       }
-      sets.push({
+      infos.push({
         file: f.path,
         fact,
         entries,
@@ -67,49 +132,87 @@ function buildSets(files: FileFacts[], ctx: ModelContext, resolve: PendingResolv
         progTypes,
       });
     }
+    parts.sets = { version: ctx.version, resolved, regs, infos };
+    sets.push(...infos);
   }
   return sets;
 }
 
 function readDtors(files: FileFacts[], sets: SetInfo[]): Map<string, DtorInfo[]> {
   const out = new Map<string, DtorInfo[]>();
+  const setsByFile = new Map<string, SetInfo[]>();
+  for (const s of sets) push(setsByFile, s.file, s);
   for (const f of files) {
-    for (const reg of f.dtorRegistrations) {
-      const array = f.dtorArrays.find((a) => a.name === reg.array);
-      if (!array) continue;
-      for (const pair of array.pairs) {
-        const list = sets.find((s) => s.file === f.path && s.fact.macro === 'BTF_ID_LIST' && s.fact.name === pair.list);
-        const entry = list?.entries[pair.funcIndex];
-        if (!list || !entry || entry.prefix !== 'func') continue;
-        const typeEntry = list.entries[pair.typeIndex];
-        push(out, entry.name, {
-          file: f.path,
-          entry,
-          typeName: typeEntry && typeEntry.prefix !== 'unused' ? typeEntry.name : null,
-          listName: list.fact.name,
-          arrayName: array.name,
-        });
+    if (f.dtorRegistrations.length === 0) continue;
+    const parts = partsOf(f);
+    const infos = setsByFile.get(f.path) ?? [];
+    if (!parts.dtors || !sameItems(parts.dtors.infos, infos)) {
+      const dtors: Array<[string, DtorInfo]> = [];
+      for (const reg of f.dtorRegistrations) {
+        const array = f.dtorArrays.find((a) => a.name === reg.array);
+        if (!array) continue;
+        for (const pair of array.pairs) {
+          const list = infos.find((s) => s.fact.macro === 'BTF_ID_LIST' && s.fact.name === pair.list);
+          const entry = list?.entries[pair.funcIndex];
+          if (!list || !entry || entry.prefix !== 'func') continue;
+          const typeEntry = list.entries[pair.typeIndex];
+          dtors.push([
+            entry.name,
+            {
+              file: f.path,
+              entry,
+              typeName: typeEntry && typeEntry.prefix !== 'unused' ? typeEntry.name : null,
+              listName: list.fact.name,
+              arrayName: array.name,
+            },
+          ]);
+        }
       }
+      parts.dtors = { infos, dtors };
     }
+    for (const [name, d] of parts.dtors.dtors) push(out, name, d);
   }
   return out;
 }
 
-export function buildModel(facts: Iterable<FileFacts>, ctx: ModelContext, resolve: PendingResolver): KfuncModel {
+/** A set's kfunc entries with their sorted flags, per flag table (kept with the set, see FileParts). */
+const setEntries = new WeakMap<SetInfo, { flags: ModelContext['flags']; entries: KfuncEntry[] }>();
+
+function entriesOf(set: SetInfo, ctx: ModelContext): KfuncEntry[] {
+  const cached = setEntries.get(set);
+  if (cached && cached.flags === ctx.flags) return cached.entries;
+  const entries: KfuncEntry[] = [];
+  for (const entry of set.entries) {
+    if (entry.prefix !== 'func') continue;
+    const flags = sortFlags(entry.flags, ctx.flags);
+    entries.push({ set, entry, flags, flagsValue: flagsValue(flags, ctx.flags) });
+  }
+  setEntries.set(set, { flags: ctx.flags, entries });
+  return entries;
+}
+
+/** What a kfunc of a model was built from (to reuse it in the next model when nothing of it changed). */
+interface KfuncInputs {
+  ctx: ModelContext;
+  all: Array<Located<FunctionFact>>;
+  entries: KfuncEntry[];
+  dtors: DtorInfo[];
+  impl: Array<Located<FunctionFact>>;
+}
+
+const kfuncInputs = new WeakMap<Kfunc, KfuncInputs>();
+
+export function buildModel(facts: Iterable<FileFacts>, ctx: ModelContext, resolve: PendingResolver, previous?: KfuncModel): KfuncModel {
   const files = [...facts].filter((f) => !f.skipped || f.sets.length > 0).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const sets = buildSets(files, ctx, resolve);
 
   const functions = new Map<string, Array<Located<FunctionFact>>>();
-  for (const f of files) for (const fn of f.functions) push(functions, fn.name, { file: f.path, fact: fn });
+  for (const f of files) for (const fn of partsOf(f).functions) push(functions, fn.fact.name, fn);
 
   const entriesByName = new Map<string, KfuncEntry[]>();
   for (const set of sets) {
     if (set.fact.macro === 'BTF_ID_LIST') continue;
-    for (const entry of set.entries) {
-      if (entry.prefix !== 'func') continue;
-      const flags = sortFlags(entry.flags, ctx.flags);
-      push(entriesByName, entry.name, { set, entry, flags, flagsValue: flagsValue(flags, ctx.flags) });
-    }
+    for (const e of entriesOf(set, ctx)) push(entriesByName, e.entry.name, e);
   }
   const dtors = readDtors(files, sets);
 
@@ -118,18 +221,36 @@ export function buildModel(facts: Iterable<FileFacts>, ctx: ModelContext, resolv
   for (const [name, entries] of entriesByName) if (entries.some((e) => e.set.isKfuncSet)) names.add(name);
 
   const kfuncs = new Map<string, Kfunc>();
+  const sameContext = (c: ModelContext) => c === ctx || (c.version === ctx.version && c.flags === ctx.flags && c.settings === ctx.settings);
   for (const name of [...names].sort()) {
     const all = functions.get(name) ?? [];
+    const entries = entriesByName.get(name) ?? [];
+    const kfuncDtors = dtors.get(name) ?? [];
+    const impl = functions.get(`${name}_impl`) ?? [];
+    // The same inputs as in the previous model: the same kfunc.
+    const before = previous?.kfuncs.get(name);
+    const was = before && kfuncInputs.get(before);
+    if (
+      before &&
+      was &&
+      sameContext(was.ctx) &&
+      sameItems(was.all, all) &&
+      sameItems(was.entries, entries) &&
+      sameItems(was.dtors, kfuncDtors) &&
+      sameItems(was.impl, impl)
+    ) {
+      kfuncs.set(name, before);
+      continue;
+    }
     const definitions = all.filter((d) => d.fact.kind === 'definition');
     const definition = primaryDefinition(definitions);
-    const entries = entriesByName.get(name) ?? [];
     const registrations = entries.filter((e) => e.set.isKfuncSet);
     const implicitArgsFlag = registrations.some((r) => r.flags.includes('KF_IMPLICIT_ARGS'));
     const implicitKnown = ctx.flags.flags.has('KF_IMPLICIT_ARGS');
     const implicit = definition
       ? definition.fact.params.map((p) => implicitKnown && isImplicitParam(p, ctx.settings))
       : [];
-    const implDefs = (functions.get(`${name}_impl`) ?? []).filter((d) => d.fact.kind === 'definition');
+    const implDefs = impl.filter((d) => d.fact.kind === 'definition');
     const realImpl = primaryDefinition(implDefs);
     // Attributes and `static` on a prototype earlier in the same file apply to the definition too.
     const sameFile = definition ? all.filter((d) => d.file === definition.file && d.fact.span.start <= definition.fact.span.start) : [];
@@ -142,14 +263,14 @@ export function buildModel(facts: Iterable<FileFacts>, ctx: ModelContext, resolv
       declarations: all.filter((d) => d.fact.kind === 'declaration'),
       registrations,
       otherEntries: entries.filter((e) => !e.set.isKfuncSet),
-      dtors: dtors.get(name) ?? [],
+      dtors: kfuncDtors,
       implicit,
       implicitArgsFlag,
       realImpl,
       bpf: [],
     };
     if (definition) {
-      kfunc.bpf = bpfPrototypes({
+      kfunc.bpf = prototypesOf({
         name,
         definition: definition.fact,
         implicit,
@@ -159,6 +280,7 @@ export function buildModel(facts: Iterable<FileFacts>, ctx: ModelContext, resolv
         fastcall: registrations.some((r) => r.flags.includes('KF_FASTCALL')),
       });
     }
+    kfuncInputs.set(kfunc, { ctx, all, entries, dtors: kfuncDtors, impl });
     kfuncs.set(name, kfunc);
   }
   return { context: ctx, kfuncs, sets, functions, dtors };

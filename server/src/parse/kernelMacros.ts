@@ -46,6 +46,23 @@ export const STATEMENT_MACROS = new Set([
  */
 export const FUNCTION_HEAD_MACROS = /^(?:(?:NOTRACE_)?BPF_CALL_[0-5]|SYSCALL_DEFINE[0-6]|COMPAT_SYSCALL_DEFINE[0-6])$/;
 
+/**
+ * Per-CPU variable definitions (`static DEFINE_PER_CPU(struct bpf_scratchpad, bpf_sp) = {...};`): the macro name,
+ * its parentheses and the comma before the variable name are blanked, leaving the declaration `static struct
+ * bpf_scratchpad bpf_sp = {...};` at the same offsets (an array type's `[N]` is blanked too).
+ */
+export const PER_CPU_VARIABLE_MACROS = /^(?:DEFINE|DECLARE)_PER_CPU(?:_[A-Z_]+)?$/;
+
+/**
+ * Callees that take a type argument and that tree-sitter-c reads as such: a bare `struct X` argument is left to them.
+ * Other macros called with a type (`sizeof_field(struct sk_buff, mark)`, `container_of(p, struct bpf_array, map)`)
+ * have the `struct`/`union`/`enum` keyword blanked inside function bodies, so the argument parses as an identifier.
+ */
+export const TYPE_TAKING_CALLEES = new Set([
+  'sizeof', '_Alignof', 'alignof', '__alignof', '__alignof__', 'typeof', '__typeof', '__typeof__', 'typeof_unqual',
+  '__typeof_unqual__', 'offsetof', '_Generic', 'if', 'while', 'for', 'switch', 'return',
+]);
+
 /** BTF_* macros that open a set (closed by the matching END). */
 export const SET_START_MACROS = new Set(['BTF_KFUNCS_START', 'BTF_SET8_START', 'BTF_SET_START']);
 

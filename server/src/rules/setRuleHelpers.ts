@@ -4,6 +4,7 @@
  */
 import type { FunctionFact, SetEntry, Span, TypeInfo } from '../facts/types';
 import type { Kfunc, KfuncEntry, Located, SetInfo } from '../model/types';
+import { firstWordOffset } from '../text/words';
 import { entryLabel } from './helpers';
 import type { RelatedLocation } from './types';
 
@@ -181,7 +182,25 @@ export function fmodretOnly(set: SetInfo): boolean {
  */
 export function bodyMayReturnNull(text: string | undefined, def: Located<FunctionFact>): boolean {
   if (!text || def.fact.kind !== 'definition') return true;
-  const body = text.slice(def.fact.headSpan.end, def.fact.span.end);
+  // Asked for every kfunc after every edit: answers kept per file text and body range.
+  let memo = bodyMemo.get(def.file);
+  if (!memo || memo.text !== text) {
+    if (bodyMemo.size >= 256) bodyMemo.clear();
+    memo = { text, answers: new Map() };
+    bodyMemo.set(def.file, memo);
+  }
+  const key = def.fact.headSpan.end * 2 ** 26 + def.fact.span.end;
+  let answer = memo.answers.get(key);
+  if (answer === undefined) {
+    answer = mayReturnNull(text.slice(def.fact.headSpan.end, def.fact.span.end));
+    memo.answers.set(key, answer);
+  }
+  return answer;
+}
+
+const bodyMemo = new Map<string, { text: string; answers: Map<number, boolean> }>();
+
+function mayReturnNull(body: string): boolean {
   const code = body.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/[^\n]*/g, ' ').replace(/"(?:[^"\\\n]|\\.)*"/g, '""');
   return /\bNULL\b|tryget|_not_zero|\breturn\s+(?:\(\s*\w[^)]*\)\s*)?0\s*;|\breturn\b[^;]*\w\s*\(/.test(code);
 }
@@ -215,12 +234,13 @@ export function flagNameSpan(text: string | undefined, entry: SetEntry, name: st
   if (!word) return entry.span;
   if (!text) return word;
   const slice = text.slice(word.start, word.end);
-  const m = new RegExp(`\\b${name}\\b`).exec(slice);
-  if (!m) return word;
-  const before = slice.slice(0, m.index);
+  // A plain search, not a RegExp built from the name (V8 refuses patterns over ~32K characters).
+  const at = firstWordOffset(slice, name);
+  if (at === -1) return word;
+  const before = slice.slice(0, at);
   const nl = before.lastIndexOf('\n');
   const line = word.line + (before.match(/\n/g)?.length ?? 0);
-  const character = nl === -1 ? word.character + m.index : m.index - nl - 1;
-  const start = word.start + m.index;
+  const character = nl === -1 ? word.character + at : at - nl - 1;
+  const start = word.start + at;
   return { start, end: start + name.length, line, character, endLine: line, endCharacter: character + name.length };
 }
