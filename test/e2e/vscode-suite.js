@@ -159,19 +159,67 @@ async function run() {
     await waitFor('diagnostics again', () => codes(uri).includes('implicit-not-trailing'));
   });
 
-  await test('a killed server is restarted by the client and answers again', async () => {
-    const before = (await status()).pid;
+  await test('a killed server is restarted by the client and rebuilds its state', async () => {
+    // The state to rebuild: the workspace index, and the open document's UNSAVED text (the quick fix above edited
+    // the buffer only). A server that re-read the file from disk would report implicit-without-flag again.
+    const indexed = await waitFor('the index', async () => {
+      const s = await status();
+      return s && !s.indexing && s.folders.every((f) => f.complete) ? s : undefined;
+    });
+    const before = indexed.pid;
+    assert.ok(doc.isDirty, 'the document has unsaved edits');
+    assert.ok(doc.getText().includes('BTF_ID_FLAGS(func, bpf_kfunc_aux_no_flag, KF_IMPLICIT_ARGS)'));
+    assert.ok(!fs.readFileSync(uri.fsPath, 'utf8').includes('bpf_kfunc_aux_no_flag, KF_IMPLICIT_ARGS'), 'the disk copy is the original');
+    const kfuncsBefore = indexed.units.map((u) => `${u.root}:${u.kfuncs}`).sort();
+
     process.kill(before, 'SIGKILL');
+    // Really gone (signal 0 only tests for existence; the extension host reaps its child).
+    await waitFor('the old server process to be gone', () => {
+      try {
+        process.kill(before, 0);
+        return false;
+      } catch (e) {
+        return e.code === 'ESRCH';
+      }
+    });
     const after = await waitFor('the client to restart the server', async () => {
       const s = await status().catch(() => undefined);
       return s && s.pid !== before ? s : undefined;
     }, 60000);
     log(`after kill: pid ${before} -> ${after.pid}`);
-    const text = await waitFor('hover from the new server', async () =>
-      hoverText(await vscode.commands.executeCommand('vscode.executeHoverProvider', uri, positionOf(doc, 'bpf_kfunc_two_aux(int', 2))) || undefined,
-    );
-    assert.match(text, /extern int bpf_kfunc_two_aux\(int a\) __weak __ksym;/);
+    assert.notStrictEqual(after.pid, before);
+
+    // The index is rebuilt by the new process: same units, same kfunc counts.
+    const rebuilt = await waitFor('the new server to index the workspace', async () => {
+      const s = await status();
+      return s && s.pid === after.pid && !s.indexing && s.folders.every((f) => f.complete) ? s : undefined;
+    }, 60000);
+    assert.deepStrictEqual(rebuilt.units.map((u) => `${u.root}:${u.kfuncs}`).sort(), kfuncsBefore);
+    assert.ok(rebuilt.openDocuments >= 1, 'the client re-sent the open documents');
+
+    // Diagnostics come from the new server and follow the editor's text, not the disk's.
     await waitFor('diagnostics again', () => codes(uri).includes('implicit-not-trailing'));
+    assert.ok(!codes(uri).includes('implicit-without-flag'), 'the unsaved quick fix is what the new server sees');
+    const text = await waitFor('hover from the new server', async () =>
+      hoverText(await vscode.commands.executeCommand('vscode.executeHoverProvider', uri, positionOf(doc, 'bpf_kfunc_aux_no_flag(int a', 2))) || undefined,
+    );
+    assert.match(text, /extern int bpf_kfunc_aux_no_flag\(int a\) __weak __ksym;/);
+    const progDoc = await vscode.workspace.openTextDocument(progUri);
+    const fromCall = await vscode.commands.executeCommand('vscode.executeDefinitionProvider', progUri, positionOf(progDoc, 'bpf_kfunc_aux_no_flag(2', 3));
+    assert.strictEqual((fromCall[0].targetUri || fromCall[0].uri).toString(), uri.toString());
+
+    // And it keeps following edits: undo the fix in the buffer, the diagnostic comes back; redo, it goes.
+    const fixed = 'BTF_ID_FLAGS(func, bpf_kfunc_aux_no_flag, KF_IMPLICIT_ARGS)';
+    const at = doc.getText().indexOf(fixed) + 'BTF_ID_FLAGS(func, bpf_kfunc_aux_no_flag'.length;
+    const flagRange = new vscode.Range(doc.positionAt(at), doc.positionAt(at + ', KF_IMPLICIT_ARGS'.length));
+    const undo = new vscode.WorkspaceEdit();
+    undo.replace(uri, flagRange, '');
+    assert.ok(await vscode.workspace.applyEdit(undo));
+    await waitFor('implicit-without-flag back after the edit', () => codes(uri).includes('implicit-without-flag'));
+    const redo = new vscode.WorkspaceEdit();
+    redo.insert(uri, doc.positionAt(at), ', KF_IMPLICIT_ARGS');
+    assert.ok(await vscode.workspace.applyEdit(redo));
+    await waitFor('implicit-without-flag gone again', () => !codes(uri).includes('implicit-without-flag') && codes(uri).length > 0);
   });
 
   const failed = results.filter((r) => !r.ok).length;

@@ -160,7 +160,8 @@ export interface FuzzOptions {
   seconds: number;
   /** Inputs slower than this count as hangs (ms). */
   slowMs: number;
-  onFinding?: (kind: 'crash' | 'slow', input: Map<string, Buffer>, detail: string) => void;
+  /** `sources`: the corpus files the input was made from. */
+  onFinding?: (kind: 'crash' | 'slow', input: Map<string, Buffer>, detail: string, sources: string[]) => void;
 }
 
 export interface FuzzReport {
@@ -187,9 +188,11 @@ export function fuzz(corpus: CorpusFile[], opts: FuzzOptions): FuzzReport {
     }
     // The mutated file plus, sometimes, an untouched sibling so cross-file joins run too.
     const files = new Map<string, Buffer>([[`/fuzz/${path.basename(base.name)}`, bytes]]);
+    const sources = [base.name];
     if (r() < 0.3) {
       const other = pick(corpus, r);
       files.set(`/fuzz/other/${path.basename(other.name)}`, other.bytes);
+      sources.push(other.name);
     }
     const version = pick(VERSIONS, r);
     const t0 = performance.now();
@@ -197,12 +200,12 @@ export function fuzz(corpus: CorpusFile[], opts: FuzzOptions): FuzzReport {
       analyze(files, version);
     } catch (e) {
       report.crashes++;
-      opts.onFinding?.('crash', files, `${applied.join('+')} on ${base.name} (${version}): ${(e as Error).stack ?? e}`);
+      opts.onFinding?.('crash', files, `${applied.join('+')} on ${base.name} (${version}): ${(e as Error).stack ?? e}`, sources);
     }
     const ms = performance.now() - t0;
     if (ms > opts.slowMs) {
       report.slow++;
-      opts.onFinding?.('slow', files, `${applied.join('+')} on ${base.name} (${version}): ${ms.toFixed(0)} ms`);
+      opts.onFinding?.('slow', files, `${applied.join('+')} on ${base.name} (${version}): ${ms.toFixed(0)} ms`, sources);
     }
     if (ms > report.slowest.ms) report.slowest = { ms, mutations: applied, file: base.name };
     report.runs++;
