@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const tree = parseC(src)!;
   const errs: Node[] = [];
   collect(tree.rootNode, errs);
-  for (const e of errs.slice(0, 60)) {
+  for (const e of errs.slice(0, Number(process.env.DEV_ERRORS_MAX ?? 60))) {
     const line = e.startPosition.row + 1;
     console.log(`${line}: ${e.isMissing ? 'MISSING ' + e.type : 'ERROR'} ${JSON.stringify(text.slice(e.startIndex, Math.min(e.endIndex, e.startIndex + 80)))}`);
   }
