@@ -33,6 +33,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Extra client capabilities merged in. */
   capabilities?: Record<string, unknown>;
+  /** The built CLI to run (default dist/cli.js of this checkout). */
+  cli?: string;
   /** Arguments after `dist/cli.js` (default `--stdio`). */
   args?: string[];
   /** Node options before `dist/cli.js` (`--require` a preload). */
@@ -97,7 +99,7 @@ export class LspClient {
   }
 
   static async start(options: StartOptions): Promise<{ client: LspClient; init: InitializeResult }> {
-    const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, ...(options.args ?? ['--stdio'])], {
+    const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), options.cli ?? CLI, ...(options.args ?? ['--stdio'])], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, ...(options.env ?? {}) },
       ...(options.uid !== undefined ? { uid: options.uid } : {}),

@@ -25,12 +25,22 @@ const asRoot = process.getuid?.() === 0;
 const unprivileged = asRoot ? { uid: 65534, gid: 65534 } : {};
 
 let root: string;
+/** The built CLI as the process under test can read it. */
+let cliPath = CLI;
 
 beforeAll(async () => {
   await ensureBuilt();
   await initParser();
   root = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'kfunc-lsp-limits-')));
   chmodSync(root, 0o755);
+  if (asRoot) {
+    // The checkout may sit in a directory `nobody` cannot enter (mktemp -d makes 0700 ones): run a copy of the bundle.
+    const app = path.join(root, 'app');
+    cpSync(path.join(REPO, 'dist'), path.join(app, 'dist'), { recursive: true });
+    cpSync(path.join(REPO, 'grammars'), path.join(app, 'grammars'), { recursive: true });
+    spawnSync('chmod', ['-R', 'a+rX', app]);
+    cliPath = path.join(app, 'dist', path.basename(CLI));
+  }
 }, 60_000);
 
 afterAll(() => {
@@ -49,7 +59,7 @@ function tree(name: string): string {
 }
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [CLI, ...args], {
+  return spawnSync(process.execPath, [cliPath, ...args], {
     encoding: 'utf8',
     timeout: 60_000,
     env: { ...process.env, KFUNC_LSP_NO_CACHE: '1', ...env },
@@ -232,7 +242,7 @@ describe('limits: symlink loops, FIFOs and unreadable files while indexing', () 
 
   it(`the server's indexer finishes, logs what it could not read, and serves the rest${asRoot ? ' (run as nobody)' : ''}`, async () => {
     const { dir, locked, lockedDir } = hostileTree('hostile-server');
-    const { client } = await LspClient.start({ folders: [dir], env: { KFUNC_LSP_NO_CACHE: '1' }, ...unprivileged });
+    const { client } = await LspClient.start({ folders: [dir], env: { KFUNC_LSP_NO_CACHE: '1' }, cli: cliPath, ...unprivileged });
     try {
       await client.waitIndexed(30_000);
       const status = await client.request<{ folders: Array<{ complete: boolean; found: number }> }>('kfuncLsp/status');
