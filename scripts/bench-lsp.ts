@@ -5,7 +5,7 @@
  *
  * Each repeat starts a fresh server with KFUNC_LSP_DIAGNOSTICS_DELAY_MS=0 (no debounce: diagnostics are recomputed
  * right after each edit), waits for the background index, and measures:
- *  - resident memory after indexing (the server's own process.memoryUsage(), from `kfuncLsp/status`);
+ *  - resident memory after indexing, settled 0.5 s (the server's own process.memoryUsage(), from `kfuncLsp/status`);
  *  - open net/core/filter.c cold (never opened in this server) → its first publishDiagnostics;
  *  - hover, definition and code action round trips on net/core/filter.c and kernel/bpf/helpers.c (every kfunc
  *    name in a BTF_ID_FLAGS entry and definition, plus a KF_* flag; code actions on an entry given a diagnostic
@@ -83,6 +83,11 @@ export interface LatencyResult {
 
 const MB = 1 << 20;
 
+/** Memory is read once the server has settled after indexing (worker threads gone, garbage collected): 0.5 s. */
+export function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 500));
+}
+
 interface Status {
   folders: Array<{ found: number; parsed: number }>;
   units: Array<{ kfuncs: number }>;
@@ -127,11 +132,13 @@ async function oneRepeat(tree: string, rounds: number, samples: Record<string, n
   const filter = path.join(tree, 'net/core/filter.c');
   const helpers = path.join(tree, 'kernel/bpf/helpers.c');
   const t0 = performance.now();
-  const { client } = await LspClient.start({ folders: [tree], env: { KFUNC_LSP_DIAGNOSTICS_DELAY_MS: '0' } });
+  // Started as the VS Code extension starts it (--expose-gc: the server collects the indexing garbage when done).
+  const { client } = await LspClient.start({ folders: [tree], env: { KFUNC_LSP_DIAGNOSTICS_DELAY_MS: '0' }, nodeArgs: ['--expose-gc'] });
   const add = (key: string, ms: number) => (samples[key] ??= []).push(ms);
   try {
     await client.waitIndexed(600_000);
     const indexMs = performance.now() - t0;
+    await settle();
     const indexed = await client.request<Status>('kfuncLsp/status');
     log(
       `  indexed ${indexed.folders[0]?.found} C files (${indexed.folders[0]?.parsed} parsed, ${indexed.units.reduce((n, u) => n + u.kfuncs, 0)} kfuncs) ` +

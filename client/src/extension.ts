@@ -32,10 +32,12 @@ let client: LanguageClient | undefined;
 
 function makeClient(context: vscode.ExtensionContext): LanguageClient {
   const module = context.asAbsolutePath(path.join('dist', 'cli.js'));
-  // `serve` + the --node-ipc flag the client appends: the same binary as the CLI, in server mode.
+  // `serve` + the --node-ipc flag the client appends: the same binary as the CLI, in server mode. --expose-gc lets
+  // the server collect the indexing garbage once the index is built (server/src/lsp/memory.ts).
+  const options = { execArgv: ['--expose-gc'] };
   const serverOptions: ServerOptions = {
-    run: { module, transport: TransportKind.ipc, args: ['serve'] },
-    debug: { module, transport: TransportKind.ipc, args: ['serve'] },
+    run: { module, transport: TransportKind.ipc, args: ['serve'], options },
+    debug: { module, transport: TransportKind.ipc, args: ['serve'], options },
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [

@@ -18,7 +18,8 @@ const USAGE = `usage:
   kfunc-lsp diff --git REV1 REV2 [PATH...]   the same between two revisions of the git checkout (no checkout needed)
 options: --format text|json|sarif, --json, --kernel-version X.Y, --severity CODE=LEVEL, --config FILE, --fix
 verify:  --base-btf VMLINUX (for a .ko), --strict (kfuncs on one side only fail too); verify/diff: --exclude GLOB
-diff:    --strict (exit 1 on a breaking change)`;
+diff:    --strict (exit 1 on a breaking change)
+all:     --no-cache (neither read nor write the per-file facts cache in ~/.cache/kfunc-lsp/facts)`;
 
 type Command = (args: ParsedArgs, io: CliIo) => Promise<number>;
 

@@ -42,8 +42,9 @@ export function toLspDiagnostic(analysis: Analysis, d: Diagnostic): LspDiagnosti
 
 /** Runs the rules over one unit (the result is kept on the unit for hovers and code actions). */
 export function computeUnit(analysis: Analysis, unit: KernelUnit): Map<string, Diagnostic[]> {
-  // Kbuild files are looked at again at most every 2 s (the watcher reports changes: Analysis.kernelFilesChanged).
-  const all = analysis.batch(() => runRules({ ...ruleContext(unit.index, unit.complete, analysis.readText), kbuildRecheckMs: 2000 }, unit.settings));
+  const all = analysis.batch(() =>
+    runRules({ ...ruleContext(unit.index, unit.complete, analysis.readText), kbuildRecheckMs: analysis.kbuildRecheckMs }, unit.settings),
+  );
   const byFile = new Map<string, Diagnostic[]>();
   for (const d of all) {
     const list = byFile.get(d.file);

@@ -10,6 +10,7 @@ import { cachingAvailable, FactsCache } from '../workspace/factsCache';
 import { undefinedRegisteredNames } from '../workspace/indexPaths';
 import type { ScanResult } from '../workspace/scanFile';
 import { createScanPool, type ScanPool } from '../workspace/scanPool';
+import { collectGarbage } from './memory';
 import { scanForDefinitions, scanOptions, scanTree } from '../workspace/scanTree';
 import type { Analysis } from './workspace';
 
@@ -44,16 +45,29 @@ export class Indexer {
   readonly stats = new Map<string, FolderStats>();
 
   private scanPool: ScanPool | undefined;
+  /** Index runs using the pool (a superseded run may still be finishing its batch). */
+  private poolUsers = 0;
 
   constructor(
     private readonly analysis: Analysis,
     private readonly hooks: IndexerHooks,
   ) {}
 
-  /** One scan pool for the server's life: worker threads read, prefilter and parse, so requests are never held up. */
-  private pool(): ScanPool {
+  /**
+   * The scan pool: worker threads read, prefilter and parse, so requests are never held up. It lives while some
+   * folder is being indexed; each worker holds its own V8 heap and tree-sitter, so an idle server does not keep them.
+   */
+  private acquirePool(): ScanPool {
+    this.poolUsers++;
     this.scanPool ??= createScanPool();
     return this.scanPool;
+  }
+
+  private releasePool(): void {
+    if (--this.poolUsers > 0 || !this.scanPool) return;
+    const pool = this.scanPool;
+    this.scanPool = undefined;
+    void pool.close().then(() => setImmediate(collectGarbage));
   }
 
   /** (Re)indexes a folder; a run already going for it is abandoned. */
@@ -98,6 +112,7 @@ export class Indexer {
       lastReport = now;
       progress.report(Math.max(0, Math.min(100, Math.round(pct))), message);
     };
+    const pool = this.acquirePool();
     try {
       const settings = this.analysis.folderSettings(folder);
       const cache = cachingAvailable() ? new FactsCache([folder], String(scanOptions(settings).maxBytes)).load() : undefined;
@@ -111,7 +126,7 @@ export class Indexer {
         } else if (applied === 'unmarked' && firstPass && file.endsWith('.c')) unmarked.push(file);
       };
       const seen = await scanTree([folder], {
-        pool: this.pool(),
+        pool,
         settings,
         cache,
         background: true,
@@ -128,7 +143,7 @@ export class Indexer {
       for (const unit of this.analysis.unitsOfFolder(folder)) for (const n of undefinedRegisteredNames(unit.index)) missing.add(n);
       if (missing.size > 0) {
         report(90, `looking for definitions of ${missing.size} registered names`, true);
-        await scanForDefinitions(unmarked, [...missing], { pool: this.pool(), settings, alive, onResult: (file, result) => apply(file, result, false) });
+        await scanForDefinitions(unmarked, [...missing], { pool, settings, alive, onResult: (file, result) => apply(file, result, false) });
         if (!alive()) return undefined;
       }
 
@@ -145,6 +160,7 @@ export class Indexer {
     } finally {
       progress.done();
       if (this.generation.get(folder) === gen) this.running.delete(folder);
+      this.releasePool();
     }
   }
 }

@@ -134,11 +134,18 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     },
   });
 
+  /**
+   * The parser (tree-sitter's wasm) loads while `initialize` is answered; every handler waits for it first. Handlers
+   * resume in the order they were called, so notifications keep their order.
+   */
+  let parserReady: Promise<void> = Promise.resolve();
+
   /** Wraps a handler: exceptions → log + fallback, cancellation → RequestCancelled. */
   function guard<P, R>(name: string, fallback: R, fn: (params: P, token: CancellationToken) => R | Promise<R>) {
     return async (params: P, token: CancellationToken): Promise<R | ResponseError<void>> => {
       if (token?.isCancellationRequested) return new ResponseError(LSPErrorCodes.RequestCancelled, 'request cancelled');
       try {
+        await parserReady;
         return await fn(params, token);
       } catch (e) {
         if (e instanceof Cancelled) return new ResponseError(LSPErrorCodes.RequestCancelled, 'request cancelled');
@@ -150,6 +157,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   function guardNotification<P>(name: string, fn: (params: P) => void | Promise<void>) {
     return async (params: P) => {
       try {
+        await parserReady;
         await fn(params);
       } catch (e) {
         log(`${name} failed: ${(e as Error).stack ?? e}`);
@@ -215,7 +223,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     if (folders.length === 0 && params.rootUri && isFileUri(params.rootUri)) folders.push(uriToPath(params.rootUri));
     else if (folders.length === 0 && params.rootPath) folders.push(path.resolve(params.rootPath));
     analysis.setFolders(folders);
-    await initParser();
+    parserReady = initParser();
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
@@ -244,6 +252,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
             { globPattern: '**/.kfunc-lsp.json', kind: WatchKind.Create | WatchKind.Change | WatchKind.Delete },
           ],
         });
+        analysis.kbuildRecheckMs = Infinity;
       }
       if (support.configurationDynamic) await connection.client.register(DidChangeConfigurationNotification.type, { section: 'kfuncLsp' });
       if (support.workspaceFolders) {

@@ -121,6 +121,12 @@ export class Analysis {
   private readonly diskTexts = new Map<string, { size: number; mtimeMs: number; ino: number; text: string | undefined }>();
   private diskTextChars = 0;
 
+  /**
+   * How long the rules may trust what they read from Makefiles and Kbuild files before looking again. Without a
+   * file watcher, 2 s; a client that watches them tells us of every change (kernelFilesChanged), so never.
+   */
+  kbuildRecheckMs = 2000;
+
   constructor(private readonly hooks: AnalysisHooks) {}
 
   // ---- folders, units, settings -------------------------------------------------------------------------------
@@ -557,14 +563,19 @@ export class Analysis {
    */
   applyScan(file: string, result: ScanResult, firstPass = true): 'parsed' | 'skipped' | 'unmarked' | 'open' {
     if (this.docsByPath.has(file)) return 'open';
-    const unit = this.unitFor(file);
     if (result.kind === 'unmarked') {
-      if (firstPass && unit.diskFiles.delete(file)) {
-        unit.index.remove(file);
-        unit.dirty = true;
+      // Most files of a tree: no need to find their kernel unit (a walk up reading Makefiles), only to drop one
+      // that used to have facts.
+      if (firstPass) {
+        for (const unit of this.units.values()) {
+          if (!unit.diskFiles.delete(file)) continue;
+          unit.index.remove(file);
+          unit.dirty = true;
+        }
       }
       return 'unmarked';
     }
+    const unit = this.unitFor(file);
     unit.index.update(result.kind === 'facts' ? result.facts : emptyFacts(file, result.reason));
     unit.diskFiles.add(file);
     unit.dirty = true;

@@ -17,5 +17,6 @@ export function ruleContext(index: WorkspaceIndex, complete: boolean, text: (fil
     complete,
     declaredInIncludes: (file, name) => index.declaredInIncludes(file, name),
     text: cachedText,
+    textSource: text,
   };
 }

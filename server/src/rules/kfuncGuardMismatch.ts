@@ -80,7 +80,7 @@ interface ReaderState {
   rawVerdicts: Map<string, ReturnType<typeof counterexample>>;
 }
 
-let readers = new WeakMap<RuleContext['text'], ReaderState & { checkedAt: number }>();
+let readers = new WeakMap<object, ReaderState & { checkedAt: number }>();
 
 /**
  * Drops every kept Kbuild reader (a Makefile or Kbuild file changed). Looking at a reader's files again (a stat per
@@ -92,7 +92,7 @@ export function forgetKbuildReaders(): void {
 }
 
 function kbuildFor(ctx: RuleContext): ReaderState {
-  const cached = readers.get(ctx.text);
+  const cached = readers.get(ctx.textSource ?? ctx.text);
   if (cached) {
     const now = performance.now();
     if (now - cached.checkedAt < (ctx.kbuildRecheckMs ?? 0)) return cached;
@@ -115,7 +115,7 @@ function kbuildFor(ctx: RuleContext): ReaderState {
     return text;
   });
   const state = { reader, reads, verdicts: new Map(), rawVerdicts: new Map(), checkedAt: performance.now() };
-  readers.set(ctx.text, state);
+  readers.set(ctx.textSource ?? ctx.text, state);
   return state;
 }
 

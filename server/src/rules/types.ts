@@ -50,6 +50,8 @@ export interface RuleContext {
   declaredInIncludes(file: string, name: string): boolean;
   /** A file's current text, for fixes that must look at it; undefined when unavailable. */
   text(file: string): string | undefined;
+  /** Stays the same object from run to run while `text` reads the same source (state kept between runs is keyed by it). */
+  textSource?: object;
   /**
    * Kbuild files read by an earlier run are trusted this long without being looked at again (the language server,
    * whose file watcher reports Makefile and Kbuild changes); 0 or absent: looked at on every run.
