@@ -74,26 +74,33 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+/** Worker threads, started on the first batch (a run served from the facts cache needs none). */
 class WorkerPool implements ScanPool {
-  private readonly workers: Array<{ worker: Worker; outstanding: number }>;
+  private workers: Array<{ worker: Worker; outstanding: number }> = [];
   private readonly pending = new Map<number, Pending & { slot: number }>();
   private nextId = 0;
 
-  constructor(script: string, readonly threads: number) {
-    this.workers = Array.from({ length: threads }, (_, slot) => {
-      const worker = new Worker(script, { workerData: { role: ROLE } });
+  constructor(
+    private readonly script: string,
+    readonly threads: number,
+  ) {}
+
+  private start(): void {
+    this.workers = Array.from({ length: this.threads }, (_, slot) => {
+      const worker = new Worker(this.script, { workerData: { role: ROLE } });
+      const entry = { worker, outstanding: 0 };
       // An idle worker must not keep the process alive; a busy one must (its results are awaited).
       worker.unref();
       worker.on('message', (msg: { id: number; results: BatchResult }) => {
         const p = this.pending.get(msg.id);
         if (!p) return;
         this.pending.delete(msg.id);
-        if (--this.workers[slot].outstanding === 0) worker.unref();
+        if (--entry.outstanding === 0) worker.unref();
         p.resolve(msg.results);
       });
       worker.on('error', (e) => this.failAll(slot, e));
       worker.on('exit', (code) => this.failAll(slot, new Error(`scan worker exited with code ${code}`)));
-      return { worker, outstanding: 0 };
+      return entry;
     });
   }
 
@@ -106,6 +113,7 @@ class WorkerPool implements ScanPool {
   }
 
   submit(files: string[], opts: ScanOptions): Promise<BatchResult> {
+    if (this.workers.length === 0) this.start();
     let slot = 0;
     for (let i = 1; i < this.workers.length; i++) if (this.workers[i].outstanding < this.workers[slot].outstanding) slot = i;
     const id = this.nextId++;
@@ -117,7 +125,9 @@ class WorkerPool implements ScanPool {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    const workers = this.workers;
+    this.workers = [];
+    await Promise.all(workers.map((w) => w.worker.terminate()));
   }
 }
 
