@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Download and unpack Debian's kernel source and matching built image into a cache folder, once.
-# Usage: scripts/fetch-kernel.sh [6.12|6.1]   prints the cache folder on stdout.
+# Usage: scripts/fetch-kernel.sh [6.12|6.1] [--source-only]   prints the cache folder on stdout.
 # Layout: $CACHE/<ver>/src (the source tree), $CACHE/<ver>/image (the unpacked image package).
 set -euo pipefail
 ver="${1:-6.12}"
@@ -30,7 +30,7 @@ if [ ! -f src/.done ]; then
   touch src/.done
 fi
 
-if [ ! -f image/.done ]; then
+if [ "${2:-}" != --source-only ] && [ ! -f image/.done ]; then
   ensure_apt_index
   command -v zstd >/dev/null || apt-get install -y -qq zstd >&2
   srcver=$(pkg_version "linux-source-$ver")
@@ -38,7 +38,11 @@ if [ ! -f image/.done ]; then
   upstream="${srcver%%-*}"
   pkg=$(apt-cache search --names-only "^linux-image-${upstream}\+deb[0-9]+-amd64-unsigned$" | awk '{print $1}' | head -n1)
   if [ -z "$pkg" ]; then
-    pkg=$(apt-cache search --names-only "^linux-image-${ver}[.0-9-]*(\+deb[0-9]+)?-amd64-unsigned$" | awk '{print $1}' | sort -V | tail -n1)
+    pkg=$(apt-cache search --names-only "^linux-image-${ver//./\\.}[.-][.0-9-]*(\+deb[0-9]+)?-amd64-unsigned$" | awk '{print $1}' | sort -V | tail -n1)
+  fi
+  if [ -z "$pkg" ]; then
+    echo "fetch-kernel: no linux-image package for $ver in the apt index (source only: pass --source-only)" >&2
+    exit 1
   fi
   rm -rf image dl-img && mkdir -p dl-img
   (cd dl-img && apt-get download -q "$pkg" >&2)
