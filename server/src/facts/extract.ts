@@ -48,12 +48,15 @@ export interface ExtractOptions {
   functionCache?: FunctionCache;
 }
 
+/** The most any one file's parse may take, however large: with the rest of the analysis, a file stays under 2 s. */
+export const MAX_PARSE_TIMEOUT_MS = 1500;
+
 /**
  * A parse time limit that real files never reach (net/core/filter.c, 340 KB, parses in about 0.1 s) but that stops
  * tree-sitter's error recovery on pathological input (a 270 KB line of `KF_A |`) from running for seconds.
  */
 export function defaultParseTimeout(length: number): number {
-  return 500 + Math.ceil(length / 1024) * 2;
+  return Math.min(MAX_PARSE_TIMEOUT_MS, 500 + Math.ceil(length / 1024) * 2);
 }
 
 export function emptyFacts(path: string, skipped: string | null): FileFacts {

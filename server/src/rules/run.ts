@@ -33,16 +33,17 @@ interface KfuncMemo {
 const NONE: Finding[] = [];
 
 /** Per source of file text (one language server, one CLI run), per flag table (one per kernel tree). */
-const memos = new WeakMap<RuleContext['text'], WeakMap<object, KfuncMemo>>();
+const memos = new WeakMap<object, WeakMap<object, KfuncMemo>>();
 
 /** Rules that turned out not to be per-kfunc after all (a finding about another kfunc): always run whole. */
 const notPerKfunc = new Set<string>();
 
 function memoFor(ctx: RuleContext): KfuncMemo {
-  let byTree = memos.get(ctx.text);
+  const source = ctx.textSource ?? ctx.text;
+  let byTree = memos.get(source);
   if (!byTree) {
     byTree = new WeakMap();
-    memos.set(ctx.text, byTree);
+    memos.set(source, byTree);
   }
   const c = ctx.model.context;
   let memo = byTree.get(c.flags);
