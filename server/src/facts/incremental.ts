@@ -13,7 +13,7 @@
  * braces, BTF lists) before its end.
  */
 import { type MacroCall, type MaskedToken, type Neutralized, neutralize } from '../parse/neutralize';
-import { depthAt, directiveAt, type RawDirective, type SourceScan, scanSource } from '../parse/scanner';
+import { depthAt, directiveAt, nonCodeAt, prevCodeChar, type RawDirective, type SourceScan, scanSource } from '../parse/scanner';
 
 /** The edited window: [start, oldEnd) of the previous text became [start, newEnd) of the new one. */
 export interface EditWindow {
@@ -95,46 +95,6 @@ export function commonSuffix(a: string, b: string, floor: number): number {
 
 // ---- boundaries --------------------------------------------------------------------------------------------------
 
-/** The comment or literal [start, end) containing `i`. */
-function nonCodeAt(scan: SourceScan, i: number): [number, number] | undefined {
-  const pairs = scan.nonCode;
-  let lo = 0;
-  let hi = pairs.length / 2 - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (i < pairs[2 * mid]) hi = mid - 1;
-    else if (i >= pairs[2 * mid + 1]) lo = mid + 1;
-    else return [pairs[2 * mid], pairs[2 * mid + 1]];
-  }
-  return undefined;
-}
-
-/** The last code character before `from` (skipping blanks, line splices, comments and directives), or -1. */
-function prevCode(scan: SourceScan, from: number): number {
-  const text = scan.text;
-  let i = from - 1;
-  while (i >= 0) {
-    const c = text.charCodeAt(i);
-    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12 || c === 92) {
-      i--;
-      continue;
-    }
-    const nc = nonCodeAt(scan, i);
-    if (nc) {
-      if (text.charCodeAt(nc[0]) !== 47) return i; // a literal is code
-      i = nc[0] - 1;
-      continue;
-    }
-    const d = directiveAt(scan, i);
-    if (d) {
-      i = d.start - 1;
-      continue;
-    }
-    return i;
-  }
-  return -1;
-}
-
 /** Sorted [start, end) ranges, and whether `x` lies strictly inside one. */
 function strictlyInside(ranges: ReadonlyArray<{ start: number; end: number }>, x: number): boolean {
   let lo = 0;
@@ -161,7 +121,7 @@ function boundaryAt(scan: SourceScan, masked: Neutralized, x: number): { ok: boo
   if (nc && nc[0] !== x) return { ok: false, prev: -1 };
   const d = directiveAt(scan, x);
   if (d && d.start !== x) return { ok: false, prev: -1 };
-  const prev = prevCode(scan, x);
+  const prev = prevCodeChar(scan, x);
   if (prev !== -1) {
     const c = text.charCodeAt(prev);
     if (c !== 59 && c !== 125) return { ok: false, prev };

@@ -162,13 +162,7 @@ export class TreeCache {
       return null;
     }
     this.entries.set(key, { text, tree, generation });
-    while (this.entries.size > this.capacity) {
-      const [oldest, e] = this.entries.entries().next().value as [string, Entry];
-      this.entries.delete(oldest);
-      this.incrementalKeys.delete(oldest);
-      this.functionCaches.delete(oldest);
-      e.tree.delete();
-    }
+    this.evictOverCapacity();
     return tree;
   }
 
@@ -230,13 +224,7 @@ export class TreeCache {
       cache.items = null;
       for (const [k, head] of cache.entries) if (head.hasError) cache.entries.delete(k);
     }
-    while (this.entries.size > this.capacity) {
-      const [oldest, e] = this.entries.entries().next().value as [string, Entry];
-      this.entries.delete(oldest);
-      this.incrementalKeys.delete(oldest);
-      this.functionCaches.delete(oldest);
-      e.tree.delete();
-    }
+    this.evictOverCapacity();
   }
 
   /** The current tree of a document (read-only use, valid until its next parse). */
@@ -265,5 +253,16 @@ export class TreeCache {
     this.entries.clear();
     this.incrementalKeys.clear();
     this.functionCaches.clear();
+  }
+
+  /** Frees the least recently used trees beyond the capacity (wasm memory is not garbage collected). */
+  private evictOverCapacity(): void {
+    while (this.entries.size > this.capacity) {
+      const [oldest, e] = this.entries.entries().next().value as [string, Entry];
+      this.entries.delete(oldest);
+      this.incrementalKeys.delete(oldest);
+      this.functionCaches.delete(oldest);
+      e.tree.delete();
+    }
   }
 }

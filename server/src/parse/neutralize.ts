@@ -16,7 +16,7 @@ import {
   STATEMENT_MACROS,
   TYPE_TAKING_CALLEES,
 } from './kernelMacros';
-import { type Arg, depthAt, directiveAt, inNonCode, isCode, matchParen, nextCodeChar, type SourceScan, splitArgs } from './scanner';
+import { type Arg, depthAt, directiveAt, inNonCode, isCode, matchParen, nextCodeChar, nonCodeAt, prevCodeChar, type SourceScan, splitArgs } from './scanner';
 
 export interface MaskedToken {
   name: string;
@@ -240,47 +240,6 @@ export function neutralize(scan: SourceScan): Neutralized {
   }
   blankTypeArguments(scan, mask, withInvocations);
   return { text: mask.apply(scan), attributes, calls: withInvocations, statements, lists, openAtEnd };
-}
-
-/** Offset of the last code character before `from` that is not blank (skipping comments and directives), or -1. */
-function prevCodeChar(scan: SourceScan, from: number): number {
-  const text = scan.text;
-  let i = from - 1;
-  while (i >= 0) {
-    const c = text.charCodeAt(i);
-    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12 || c === 92) {
-      i--;
-      continue;
-    }
-    const literal = nonCodeAt(scan, i);
-    if (literal) {
-      // A comment is skipped; a string or char literal is code for the caller.
-      if (text.charCodeAt(literal[0]) !== 47) return i;
-      i = literal[0] - 1;
-      continue;
-    }
-    const d = directiveAt(scan, i);
-    if (d) {
-      i = d.start - 1;
-      continue;
-    }
-    return i;
-  }
-  return -1;
-}
-
-/** The comment or literal [start, end) containing `i`, from the scan. */
-function nonCodeAt(scan: SourceScan, i: number): [number, number] | undefined {
-  const pairs = scan.nonCode;
-  let lo = 0;
-  let hi = pairs.length / 2 - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (i < pairs[2 * mid]) hi = mid - 1;
-    else if (i >= pairs[2 * mid + 1]) lo = mid + 1;
-    else return [pairs[2 * mid], pairs[2 * mid + 1]];
-  }
-  return undefined;
 }
 
 const IDENT_BEFORE = /[A-Za-z_]\w*$/;

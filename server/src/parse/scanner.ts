@@ -280,21 +280,23 @@ export function depthAt(scan: SourceScan, offset: number): number {
   return k === -1 ? 0 : scan.depthAfter[k];
 }
 
-/** True when `offset` lies inside a comment or a string/char literal. */
-export function inNonCode(scan: SourceScan, offset: number): boolean {
-  // nonCode holds pairs; search the starts.
-  const pairs = scan.nonCode;
+/** The comment or string/char literal [start, end) containing `offset`, if any. */
+export function nonCodeAt(scan: SourceScan, offset: number): [number, number] | undefined {
+  const pairs = scan.nonCode; // [start, end) pairs, sorted
   let lo = 0;
   let hi = pairs.length / 2 - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    const s = pairs[2 * mid];
-    const e = pairs[2 * mid + 1];
-    if (offset < s) hi = mid - 1;
-    else if (offset >= e) lo = mid + 1;
-    else return true;
+    if (offset < pairs[2 * mid]) hi = mid - 1;
+    else if (offset >= pairs[2 * mid + 1]) lo = mid + 1;
+    else return [pairs[2 * mid], pairs[2 * mid + 1]];
   }
-  return false;
+  return undefined;
+}
+
+/** True when `offset` lies inside a comment or a string/char literal. */
+export function inNonCode(scan: SourceScan, offset: number): boolean {
+  return nonCodeAt(scan, offset) !== undefined;
 }
 
 /** The directive containing `offset`, if any. */
@@ -310,6 +312,35 @@ export function directiveAt(scan: SourceScan, offset: number): RawDirective | un
     else return d;
   }
   return undefined;
+}
+
+/**
+ * The last code character before `from` (-1 at the start), skipping blanks, line splices, comments and directives.
+ * A string or char literal counts as code.
+ */
+export function prevCodeChar(scan: SourceScan, from: number): number {
+  const text = scan.text;
+  let i = from - 1;
+  while (i >= 0) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12 || c === 92) {
+      i--;
+      continue;
+    }
+    const nonCode = nonCodeAt(scan, i);
+    if (nonCode) {
+      if (text.charCodeAt(nonCode[0]) !== 47) return i; // a literal, not a comment
+      i = nonCode[0] - 1;
+      continue;
+    }
+    const d = directiveAt(scan, i);
+    if (d) {
+      i = d.start - 1;
+      continue;
+    }
+    return i;
+  }
+  return -1;
 }
 
 /** True when `offset` is in plain code: not in a comment, literal or directive. */
