@@ -83,6 +83,9 @@ export interface LatencyResult {
 
 const MB = 1 << 20;
 
+/** How the VS Code extension starts the server (client/src/extension.ts). */
+export const SERVER_NODE_ARGS = ['--expose-gc', '--max-semi-space-size=4'];
+
 /** Memory is read once the server has settled after indexing (worker threads gone, garbage collected): 0.5 s. */
 export function settle(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 500));
@@ -132,8 +135,8 @@ async function oneRepeat(tree: string, rounds: number, samples: Record<string, n
   const filter = path.join(tree, 'net/core/filter.c');
   const helpers = path.join(tree, 'kernel/bpf/helpers.c');
   const t0 = performance.now();
-  // Started as the VS Code extension starts it (--expose-gc: the server collects the indexing garbage when done).
-  const { client } = await LspClient.start({ folders: [tree], env: { KFUNC_LSP_DIAGNOSTICS_DELAY_MS: '0' }, nodeArgs: ['--expose-gc'] });
+  // Started as the VS Code extension starts it.
+  const { client } = await LspClient.start({ folders: [tree], env: { KFUNC_LSP_DIAGNOSTICS_DELAY_MS: '0' }, nodeArgs: SERVER_NODE_ARGS });
   const add = (key: string, ms: number) => (samples[key] ??= []).push(ms);
   try {
     await client.waitIndexed(600_000);

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { LspClient } from '../test/lsp/lspClient';
-import { measureLatencies, settle } from './bench-lsp';
+import { measureLatencies, SERVER_NODE_ARGS, settle } from './bench-lsp';
 
 const repo = path.resolve(__dirname, '..', '..');
 const cli = path.join(repo, 'dist/cli.js');
@@ -68,7 +68,7 @@ interface LspIndexSample {
 /** initialize answered, initialize → indexing progress `end`, resident memory after indexing. */
 async function lspIndex(tree: string, env: NodeJS.ProcessEnv): Promise<LspIndexSample> {
   const t0 = performance.now();
-  const { client } = await LspClient.start({ folders: [tree], env, nodeArgs: ['--expose-gc'] });
+  const { client } = await LspClient.start({ folders: [tree], env, nodeArgs: SERVER_NODE_ARGS });
   const initializeMs = performance.now() - t0;
   await client.waitIndexed(600_000);
   const end = client.progressLog.find((p) => p.params.value.kind === 'end');
