@@ -74,9 +74,14 @@ export function scanFile(file: string, opts: ScanOptions): ScanResult {
     const stat: [number, number] = [size, st.mtimeMs];
     if (size > opts.maxBytes && !opts.wantNames) return { kind: 'skipped', reason: `larger than ${Math.round(opts.maxBytes / 1024)} KB`, stat };
     if (size > opts.maxBytes) return { kind: 'unmarked', stat };
-    if (size + 1 > readBuffer.length) readBuffer = Buffer.allocUnsafe(Math.max(size + 1, readBuffer.length * 2));
+    if (size > readBuffer.length) readBuffer = Buffer.allocUnsafe(Math.max(size, readBuffer.length * 2));
+    // Exactly `size` bytes: one read call for a regular file, not a second one to see the end.
     let n = 0;
-    for (let r = 1; r > 0 && n < readBuffer.length; n += r) r = readSync(fd, readBuffer, n, readBuffer.length - n, null);
+    while (n < size) {
+      const r = readSync(fd, readBuffer, n, size - n, null);
+      if (r === 0) break;
+      n += r;
+    }
     return { ...scanBuffer(file, readBuffer.subarray(0, n), opts), stat };
   } catch (e) {
     return { kind: 'skipped', reason: `cannot read: ${(e as Error).message}` };
