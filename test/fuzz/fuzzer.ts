@@ -11,18 +11,9 @@ import { protosJson, vmlinuxHBlock } from '../../server/src/output/protos';
 import { ruleContext } from '../../server/src/rules/context';
 import { runRules } from '../../server/src/rules/run';
 import { indexTree } from '../../server/src/workspace/indexPaths';
+import { rng } from '../helpers/rng';
 
-/** A small deterministic PRNG (mulberry32), so a run can be replayed from its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+
 
 export interface CorpusFile {
   name: string;

@@ -18,6 +18,7 @@ import type { Diagnostic, Hover, MarkupContent, TextDocumentContentChangeEvent }
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { ensureBuilt } from './ensureBuilt';
 import { LspClient, positionOf, REPO, uriOf } from './lspClient';
+import { rng } from '../helpers/rng';
 
 const SEED = Number(process.env.KFUNC_LSP_STORM_SEED ?? 20261122);
 const MESSAGES = Number(process.env.KFUNC_LSP_STORM_MESSAGES ?? 2500);
@@ -27,17 +28,6 @@ const RSS_GROWTH_LIMIT_MB = 150;
 const REQUEST_CANCELLED = -32800;
 const METHOD_NOT_FOUND = -32601;
 
-/** mulberry32: a small deterministic PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let dir: string;
 let client: LspClient;

@@ -5,23 +5,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { extractFacts } from '../../server/src/facts/extract';
 import { initParser, parseC } from '../../server/src/parse/treeSitter';
 import { diffEdit, TreeCache } from '../../server/src/lsp/treeCache';
+import { rng } from '../helpers/rng';
 
 const FILE = path.resolve(__dirname, '../fixtures/versions/v7.0-implicit-args/kernel/bpf/helpers.c');
 
 beforeAll(async () => {
   await initParser();
 });
-
-/** A deterministic PRNG (mulberry32). */
-function rng(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SNIPPETS = ['\n', '#if CONFIG_X\n', '#endif\n', '{', '}', '/*', '*/', ' KF_RCU', 'BTF_ID_FLAGS(func, bpf_wq_start)\n', '(', ');', 'é', '__bpf_kfunc ', '\\\n', '"'];
 

@@ -203,7 +203,6 @@ export function readParam(param: Node): ParamRead {
   return { name: declared.name, nameNode: declared.nameNode, type: toTypeInfo(base, derivations), derivations, base };
 }
 
-/** Renders a parameter list as it appears inside a function type: `void *, int *, void *` (names dropped). */
 /**
  * At most this many parameters are read from one list: compilers accept a few hundred and BPF passes five, while
  * a pasted line of 60 000 `x, ` took seconds to read (and read again) parameter by parameter.
@@ -225,6 +224,7 @@ export function paramNodes(list: Node): Node[] {
   return out;
 }
 
+/** Renders a parameter list as it appears inside a function type: `void *, int *, void *` (names dropped). */
 export function renderParamList(list: Node): { text: string; variadic: boolean } {
   const parts: string[] = [];
   let variadic = false;

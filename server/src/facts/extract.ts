@@ -13,7 +13,7 @@ import { type MaskedToken, type Neutralized, neutralize } from '../parse/neutral
 import { depthAt, isCode, lastAtOrBefore, matchParen, nextCodeChar, scanSource, type SourceScan, splitArgs } from '../parse/scanner';
 import { parseC } from '../parse/treeSitter';
 import { LineIndex } from '../text/lineIndex';
-import { hasWord, wordOffsets } from '../text/words';
+import { hasWord, isIdentChar, wordOffsets } from '../text/words';
 import { baseTypeOf, paramNodes, readDeclarator, readParam, toTypeInfo } from './declarators';
 import type {
   DtorArrayFact,
@@ -691,7 +691,6 @@ function usesInFile(
   });
 }
 
-const isIdentChar = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 
 /**
  * Offsets of whole-word occurrences of `names` in `text` (what `\bname\b` finds). Few names: one search each;

@@ -6,15 +6,10 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Position, Range } from 'vscode-languageserver';
 import type { Span } from '../facts/types';
+import { isIdentChar } from '../text/words';
 
 export function spanToRange(span: Span): Range {
   return { start: { line: span.line, character: span.character }, end: { line: span.endLine, character: span.endCharacter } };
-}
-
-export function rangeContains(range: Range, pos: Position): boolean {
-  const afterStart = pos.line > range.start.line || (pos.line === range.start.line && pos.character >= range.start.character);
-  const beforeEnd = pos.line < range.end.line || (pos.line === range.end.line && pos.character <= range.end.character);
-  return afterStart && beforeEnd;
 }
 
 function before(a: Position, b: Position): boolean {
@@ -76,8 +71,6 @@ export function positionAt(lineStarts: number[], offset: number): Position {
   return { line: lo, character: offset - lineStarts[lo] };
 }
 
-const isWordChar = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
-
 export interface Word {
   text: string;
   start: number;
@@ -88,24 +81,12 @@ export interface Word {
 export function wordAt(text: string, offset: number): Word | undefined {
   let start = offset;
   let end = offset;
-  while (start > 0 && isWordChar(text.charCodeAt(start - 1))) start--;
-  while (end < text.length && isWordChar(text.charCodeAt(end))) end++;
+  while (start > 0 && isIdentChar(text.charCodeAt(start - 1))) start--;
+  while (end < text.length && isIdentChar(text.charCodeAt(end))) end++;
   if (start === end) return undefined;
   const c = text.charCodeAt(start);
   if (c >= 48 && c <= 57) return undefined; // a number, not an identifier
   // Identifiers longer than this are not names anyone hovers; refusing them bounds later regex work.
   if (end - start > 512) return undefined;
   return { text: text.slice(start, end), start, end };
-}
-
-/** Every whole-word occurrence of `name` in `text` (plain search, no regex built from input). */
-export function wordOccurrences(text: string, name: string): number[] {
-  const out: number[] = [];
-  if (!name) return out;
-  for (let i = text.indexOf(name); i !== -1; i = text.indexOf(name, i + name.length)) {
-    const before = i > 0 ? text.charCodeAt(i - 1) : 32;
-    const after = i + name.length < text.length ? text.charCodeAt(i + name.length) : 32;
-    if (!isWordChar(before) && !isWordChar(after)) out.push(i);
-  }
-  return out;
 }

@@ -9,7 +9,8 @@ import type { Span } from '../facts/types';
 import { isCode, scanSource } from '../parse/scanner';
 import { uriFor } from './diagnostics';
 import { contextAt, targetAt } from './lookup';
-import { computeLineStarts, positionAt, spanToRange, wordOccurrences } from './positions';
+import { wordOffsets } from '../text/words';
+import { computeLineStarts, positionAt, spanToRange } from './positions';
 import type { Analysis } from './workspace';
 
 export class Cancelled extends Error {
@@ -72,7 +73,7 @@ export async function references(analysis: Analysis, params: ReferenceParams, to
     if (token.isCancellationRequested) throw new Cancelled();
     const text = analysis.readText(file);
     if (text === undefined || text.indexOf(name) === -1) continue;
-    const hits = wordOccurrences(text, name);
+    const hits = wordOffsets(text, name);
     if (hits.length === 0) continue;
     const scan = scanSource(text);
     let starts: number[] | undefined;

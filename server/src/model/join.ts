@@ -13,21 +13,6 @@ import type { DtorInfo, Kfunc, KfuncEntry, KfuncModel, Located, ModelContext, Se
 /** Entries an X-macro invocation expands to, found through the headers the file includes (the index provides it). */
 export type PendingResolver = (file: FileFacts, pending: FileFacts['pendingMacros'][number]) => SetEntry[];
 
-/**
- * BPF prototypes by definition: models are rebuilt after every edit from mostly the same facts objects (only the
- * edited file's are new), so the rendering is kept per definition fact and inputs.
- */
-const prototypeMemo = new WeakMap<FunctionFact, { key: string; protos: ReturnType<typeof bpfPrototypes> }>();
-
-function prototypesOf(input: Parameters<typeof bpfPrototypes>[0]): ReturnType<typeof bpfPrototypes> {
-  const key = `${input.name}\0${input.implicit.join(',')}\0${input.implicitArgsFlag}\0${input.hasRealImpl}\0${input.tagged}\0${input.fastcall}`;
-  const hit = prototypeMemo.get(input.definition);
-  if (hit && hit.key === key) return hit.protos;
-  const protos = bpfPrototypes(input);
-  prototypeMemo.set(input.definition, { key, protos });
-  return protos;
-}
-
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list) list.push(value);
@@ -270,7 +255,7 @@ export function buildModel(facts: Iterable<FileFacts>, ctx: ModelContext, resolv
       bpf: [],
     };
     if (definition) {
-      kfunc.bpf = prototypesOf({
+      kfunc.bpf = bpfPrototypes({
         name,
         definition: definition.fact,
         implicit,

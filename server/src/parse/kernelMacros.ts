@@ -73,5 +73,3 @@ export const LIST_START_MACROS = new Set([...SET_START_MACROS, ...ID_LIST_START_
 
 export const LIST_END_MACROS = new Set(['BTF_KFUNCS_END', 'BTF_SET8_END', 'BTF_SET_END']);
 
-/** The literal markers of files worth parsing (the index's prefilter). */
-export const PREFILTER_MARKERS = ['__bpf_kfunc', 'BTF_KFUNCS_START', 'BTF_SET8_START', 'BTF_ID_FLAGS', 'register_btf_'];

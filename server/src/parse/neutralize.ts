@@ -16,6 +16,7 @@ import {
   STATEMENT_MACROS,
   TYPE_TAKING_CALLEES,
 } from './kernelMacros';
+import { wordOffsets } from '../text/words';
 import { type Arg, depthAt, directiveAt, inNonCode, isCode, matchParen, nextCodeChar, nonCodeAt, prevCodeChar, type SourceScan, splitArgs } from './scanner';
 
 export interface MaskedToken {
@@ -292,9 +293,9 @@ function blankTypeArguments(scan: SourceScan, mask: Mask, calls: MacroCall[]): v
     // The type may itself be followed by ',' (the next argument): look again from its end.
     TYPE_AFTER_PAREN.lastIndex = m.index + m[0].length;
   }
-  for (const at of wordOffsetsIn(text, 'offsetof')) offsetofMember(scan, mask, at);
+  for (const at of wordOffsets(text, 'offsetof')) offsetofMember(scan, mask, at);
   let cases: number[] | undefined;
-  for (let at = text.indexOf('...'); at !== -1; at = text.indexOf('...', at + 3)) caseRange(scan, mask, at, (cases ??= wordOffsetsIn(text, 'case')));
+  for (let at = text.indexOf('...'); at !== -1; at = text.indexOf('...', at + 3)) caseRange(scan, mask, at, (cases ??= wordOffsets(text, 'case')));
   for (let at = text.indexOf('_PER_CPU'); at !== -1; at = text.indexOf('_PER_CPU', at + 8)) {
     const m = /(?:DEFINE|DECLARE)$/.exec(text.slice(Math.max(0, at - 7), at));
     if (!m || (at - 7 > 0 && /\w/.test(text.charAt(at - m[0].length - 1)))) continue;
@@ -480,17 +481,6 @@ function calledNames(text: string): Set<string> {
   // The lookarounds pin each match to a whole identifier, so a long one is not re-tried from every character.
   const re = /(?<![A-Za-z0-9_])([A-Za-z_]\w*)(?![\w])[ \t]*\(/g;
   for (let m = re.exec(text); m; m = re.exec(text)) out.add(m[1]);
-  return out;
-}
-
-/** Where `word` stands as a whole word in `text`. */
-function wordOffsetsIn(text: string, word: string): number[] {
-  const out: number[] = [];
-  const ident = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
-  for (let i = text.indexOf(word); i !== -1; i = text.indexOf(word, i + 1)) {
-    if ((i > 0 && ident(text.charCodeAt(i - 1))) || ident(text.charCodeAt(i + word.length))) continue;
-    out.push(i);
-  }
   return out;
 }
 

@@ -182,32 +182,12 @@ export function fmodretOnly(set: SetInfo): boolean {
  */
 export function bodyMayReturnNull(text: string | undefined, def: Located<FunctionFact>): boolean {
   if (!text || def.fact.kind !== 'definition') return true;
-  // Asked for every kfunc after every edit: answers kept per file text and body range.
-  let memo = bodyMemo.get(def.file);
-  if (!memo || memo.text !== text) {
-    if (bodyMemo.size >= 256) bodyMemo.clear();
-    memo = { text, answers: new Map() };
-    bodyMemo.set(def.file, memo);
-  }
-  const key = def.fact.headSpan.end * 2 ** 26 + def.fact.span.end;
-  let answer = memo.answers.get(key);
-  if (answer === undefined) {
-    answer = mayReturnNull(text.slice(def.fact.headSpan.end, def.fact.span.end));
-    memo.answers.set(key, answer);
-  }
-  return answer;
+  return mayReturnNull(text.slice(def.fact.headSpan.end, def.fact.span.end));
 }
-
-const bodyMemo = new Map<string, { text: string; answers: Map<number, boolean> }>();
 
 function mayReturnNull(body: string): boolean {
   const code = body.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/[^\n]*/g, ' ').replace(/"(?:[^"\\\n]|\\.)*"/g, '""');
   return /\bNULL\b|tryget|_not_zero|\breturn\s+(?:\(\s*\w[^)]*\)\s*)?0\s*;|\breturn\b[^;]*\w\s*\(/.test(code);
-}
-
-/** Registrations that carry `flag`. */
-export function withFlag(k: Kfunc, flag: string): KfuncEntry[] {
-  return k.registrations.filter((r) => r.flags.includes(flag));
 }
 
 /** "flagged here" related entries. */

@@ -6,12 +6,7 @@ export const isIdentChar = (c: number): boolean => (c >= 48 && c <= 57) || (c >=
 /** Offsets of `word` in `text` where it stands as a whole word (what `/\bword\b/g` finds for an identifier). */
 export function wordOffsets(text: string, word: string, from = 0): number[] {
   const out: number[] = [];
-  if (!word) return out;
-  for (let i = text.indexOf(word, from); i !== -1; i = text.indexOf(word, i + 1)) {
-    if (i > 0 && isIdentChar(text.charCodeAt(i - 1))) continue;
-    if (isIdentChar(text.charCodeAt(i + word.length))) continue;
-    out.push(i);
-  }
+  for (let i = firstWordOffset(text, word, from); i !== -1; i = firstWordOffset(text, word, i + word.length)) out.push(i);
   return out;
 }
 

@@ -66,7 +66,6 @@ export class IndexBuilder {
       case 'unmarked':
         if (firstPass && file.endsWith('.c')) this.unmarked.push(file);
         break;
-
     }
   }
 

@@ -6,6 +6,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { extractFacts } from '../facts/extract';
 import type { FileFacts } from '../facts/types';
+import { isIdentChar } from '../text/words';
 import { decodeSource, hasKfuncMarker } from './sourceFiles';
 
 /** What a file's scan found; `stat` ([size, mtimeMs]) is set when the file was read, for the facts cache. */
@@ -28,8 +29,7 @@ export function mentionedAsCall(buf: Buffer, names: readonly string[]): string[]
     for (let i = buf.indexOf(n); i !== -1; i = buf.indexOf(n, i + n.length)) {
       const before = i > 0 ? buf[i - 1] : 32;
       const after = buf[i + n.length];
-      const wordBefore = (before >= 48 && before <= 57) || (before >= 65 && before <= 90) || (before >= 97 && before <= 122) || before === 95;
-      if (!wordBefore && (after === 40 || after === 32 || after === 9 || after === 10)) {
+      if (!isIdentChar(before) && (after === 40 || after === 32 || after === 9 || after === 10)) {
         hits.push(n);
         break;
       }

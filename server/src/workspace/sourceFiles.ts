@@ -3,7 +3,7 @@
  * the user's exclude globs, never following symlinked directories), the cheap literal prefilter, and decoding with
  * the checks that keep binary, non-UTF-8 and oversized files out of the parser.
  */
-import { type Dirent, readdirSync, readFileSync, statSync } from 'node:fs';
+import { type Dirent, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 export interface WalkOptions {
@@ -210,14 +210,3 @@ export function decodeSource(buf: Buffer, maxBytes: number): ReadResult {
   }
 }
 
-export function readSource(file: string, maxBytes: number): ReadResult {
-  let size = 0;
-  try {
-    const st = statSync(file);
-    size = st.size;
-    if (size > maxBytes) return { skipped: `larger than ${Math.round(maxBytes / 1024)} KB`, size };
-    return decodeSource(readFileSync(file), maxBytes);
-  } catch (e) {
-    return { skipped: `cannot read: ${(e as Error).message}`, size };
-  }
-}

@@ -18,22 +18,12 @@ import { diffEdit, TreeCache, windowEdit } from '../../../server/src/lsp/treeCac
 import { neutralize } from '../../../server/src/parse/neutralize';
 import { scanSource } from '../../../server/src/parse/scanner';
 import { initParser } from '../../../server/src/parse/treeSitter';
+import { rng } from '../../helpers/rng';
 
 beforeAll(async () => {
   await initParser();
 });
 
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const REPO = path.resolve(__dirname, '../../..');
 
