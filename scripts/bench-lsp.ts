@@ -41,7 +41,7 @@ export function stats(samples: number[]): Stats {
   return { n: s.length, median: at(0.5), p95: at(0.95), min: s[0], max: s[s.length - 1] };
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   return stats(xs).median;
 }
 

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { LspClient } from '../test/lsp/lspClient';
-import { measureLatencies, SERVER_NODE_ARGS, settle } from './bench-lsp';
+import { measureLatencies, median, SERVER_NODE_ARGS, settle } from './bench-lsp';
 
 const repo = path.resolve(__dirname, '..', '..');
 const cli = path.join(repo, 'dist/cli.js');
@@ -16,11 +16,6 @@ const RUNS = Number(argValue('--runs') ?? 5);
 function argValue(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i === -1 ? undefined : process.argv[i + 1];
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 /** Wall time of a command, in ms (output discarded). */
